@@ -1,0 +1,111 @@
+"""The Python API: what the ``memgen`` command line does, callable from a notebook.
+
+Example::
+
+    from memgenkit.numerics import api
+    r = api.solve("raf-gardner", alpha=1.0, eps=0.2)      # Result: order_params, observables,
+    r.order_params, r.observables["eps_gen"], r.status     # status, derivation_hash
+    b = api.boundary("raf-gardner", eps=0.2, kappa=0.5)     # b.observables["alpha_c"], ["R"]
+    c = api.continuation("raf-gardner", "alpha", np.linspace(0.05, 2, 200), eps=0.2)
+    v = api.verify("raf-gardner", eps=0.5, Ns=[50, 100, 200], instances=60, seed=1)
+
+Every function validates its parameters (``InputError`` naming the parameter and its range).
+Nothing here imports sympy: derivations are read from the stored kernels.
+"""
+from __future__ import annotations
+
+from . import models as _models
+from .continuation import continuation as _continuation
+from .sweep import parse_grid, sweep as _sweep
+
+__all__ = ["list_models", "model", "solve", "boundary", "capacity", "continuation", "sweep",
+           "simulate", "verify", "parse_grid", "derive", "check_derivations"]
+
+_SOLVE_OPTIONS = ("init", "method", "mixing", "tol", "max_iter", "trace")
+
+
+def list_models() -> list[dict]:
+    """Name, title and parameters (with ranges) of every model."""
+    from .params import param_specs
+    out = []
+    for name, (mod, cls) in _models.MODELS.items():
+        m = _models.get(name)
+        out.append({"model": name, "doc": (type(m).__doc__ or "").strip().split("\n")[0],
+                    "parameters": {s.name: {"range": s.allowed(), "default": s.default,
+                                            "description": s.description}
+                                   for s in param_specs(m.stem)}})
+    return out
+
+
+def model(name: str):
+    """The model object (kernels loaded on first use)."""
+    return _models.get(name)
+
+
+def _split(kw):
+    opts = {k: kw.pop(k) for k in list(kw) if k in _SOLVE_OPTIONS}
+    return kw, opts
+
+
+def solve(model_name: str, params: dict | None = None, **kw):
+    """Saddle point at the given parameters. Solver options: init, method, mixing (weight on the
+    new iterate), tol, max_iter, trace."""
+    params_kw, opts = _split(kw)
+    return _models.get(model_name).solve({**(params or {}), **params_kw}, **opts)
+
+
+def boundary(model_name: str, params: dict | None = None, **kw):
+    """The model's phase boundary at the given parameters (raf-gardner: alpha_c and R there)."""
+    return _models.get(model_name).boundary({**(params or {}), **kw})
+
+
+def capacity(eps: float, kappa: float = 0.0):
+    """raf-gardner capacity alpha_c(eps, kappa) with R at capacity (attributes alpha_c, R, error)."""
+    return _models.get("raf-gardner").capacity(eps, kappa)
+
+
+def continuation(model_name: str, parameter: str, values, params: dict | None = None, *,
+                 both: bool = True, **kw):
+    """Warm-started solves along ``parameter``, forward and backward (see numerics.continuation)."""
+    params_kw, opts = _split(kw)
+    m = _models.get(model_name)
+    base = {**(params or {}), **params_kw}
+    m.validate({**base, parameter: list(values)[0]})
+    return _continuation(m, parameter, values, base, both=both, **opts)
+
+
+def sweep(model_name: str, grid, params: dict | None = None, *, out=None, workers: int = 1,
+          task: str = "solve", progress=None, **kw):
+    """Resumable grid sweep. ``grid``: list of "name=start:stop:num" strings or (name, values)."""
+    grids = [parse_grid(g) if isinstance(g, str) else (g[0], list(g[1])) for g in grid]
+    params_kw, opts = _split(kw)
+    return _sweep(model_name, grids, {**(params or {}), **params_kw}, out=out, workers=workers,
+                  task=task, progress=progress, **opts)
+
+
+def simulate(model_name: str, params: dict | None = None, **kw):
+    """Finite-N instances of the model, measured (see the model's ``simulate``)."""
+    return _models.get(model_name).simulate(params or {}, **kw)
+
+
+def verify(model_name: str, params: dict | None = None, **kw):
+    """Theory against finite-N simulation, with a pass/fail verdict (see the model's ``verify``)."""
+    return _models.get(model_name).verify(params or {}, **kw)
+
+
+def derive(model_name: str | None = None):
+    """Re-run derivations and codegen, writing derivations/ and numerics/generated/ (needs sympy)."""
+    from . import derive as _derive
+    names = [model_name] if model_name else list(_models.MODELS)
+    for n in names:
+        if n not in _models.MODELS:
+            from .errors import UnknownModelError
+            raise UnknownModelError(n, list(_models.MODELS))
+    return {n: _derive.write(n) for n in names}
+
+
+def check_derivations(model_name: str | None = None):
+    """Stored files that are stale, per model (empty lists: all up to date)."""
+    from . import derive as _derive
+    names = [model_name] if model_name else list(_models.MODELS)
+    return {n: _derive.stale(n) for n in names}

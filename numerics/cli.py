@@ -1,0 +1,276 @@
+"""``memgen``: a thin command line over memgenkit.numerics.api.
+
+Exit status: 0 success; 1 a solve that did not converge or a verification that failed; 2 bad input
+(one line on stderr naming the parameter and its allowed range, no traceback).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from pathlib import Path
+
+from .errors import InputError
+
+
+def _parse_sets(items) -> dict:
+    out = {}
+    for item in items or []:
+        if "=" not in item:
+            raise InputError(f"malformed --set '{item}': expected name=value")
+        k, v = (s.strip() for s in item.split("=", 1))
+        try:
+            out[k] = float(v)
+        except ValueError:
+            raise InputError(f"malformed --set '{item}': value of '{k}' is not a number") \
+                from None
+    return out
+
+
+def _fmt(v):
+    if isinstance(v, float):
+        return f"{v:.12g}" if math.isfinite(v) else str(v)
+    return str(v)
+
+
+def _print_result(r, as_json):
+    d = r.to_dict()
+    if as_json:
+        d.pop("versions", None)
+        print(json.dumps(d, allow_nan=False))
+        return
+    print(f"model {d['model']}  (derivation {d['derivation_hash']})")
+    print("  params:       " + ", ".join(f"{k}={_fmt(v)}" for k, v in r.params.items()))
+    if r.order_params:
+        print("  order params: " + ", ".join(f"{k}={_fmt(v)}" for k, v in r.order_params.items()))
+    if r.observables:
+        print("  observables:  " + ", ".join(f"{k}={_fmt(v)}" for k, v in r.observables.items()))
+    st = r.status
+    print(f"  status:       converged={st['converged']} iterations={st['iterations']} "
+          f"residual={_fmt(st['residual'])} method={st.get('method', '')}"
+          + (f" error={_fmt(st['error'])}" if "error" in st else ""))
+    if st.get("message"):
+        print(f"  message:      {st['message']}")
+
+
+def _progress(label):
+    from .progress import Progress
+    return Progress(0, label)
+
+
+def cmd_list(args):
+    from . import api
+    for m in api.list_models():
+        print(f"{m['model']}: {m['doc']}")
+        for name, spec in m["parameters"].items():
+            print(f"    {spec['range']:<26} default {_fmt(spec['default'])}: "
+                  f"{spec['description']}")
+    return 0
+
+
+def cmd_derive(args):
+    from . import api
+    from .kernels import GENERATED_DIR
+    if args.show_kernel:
+        from .models import MODELS, get
+        if args.model not in MODELS:
+            from .errors import UnknownModelError
+            raise UnknownModelError(args.model, list(MODELS))
+        print((GENERATED_DIR / f"{get(args.model).stem}.py").read_text())
+        return 0
+    if args.check:
+        stale = api.check_derivations(args.model)
+        bad = [str(p) for paths in stale.values() for p in paths]
+        for name, paths in stale.items():
+            print(f"{name}: " + ("stale: " + ", ".join(str(p) for p in paths) if paths
+                                 else "up to date"))
+        if bad:
+            print("stored derivations or generated kernels are stale: run `memgen derive`",
+                  file=sys.stderr)
+            return 1
+        return 0
+    for name, paths in api.derive(args.model).items():
+        print(f"{name}: " + ("wrote " + ", ".join(str(p) for p in paths) if paths
+                             else "unchanged"))
+    return 0
+
+
+def cmd_solve(args):
+    from . import api
+    opts = {"method": args.method, "mixing": args.mixing, "tol": args.tol,
+            "trace": args.trace}
+    r = api.solve(args.model, _parse_sets(args.set), **opts)
+    _print_result(r, args.json)
+    if args.trace and not args.json:
+        print("  trace (fixed-point residual per iteration): "
+              + " ".join(f"{x:.2e}" for x in r.status.get("trace", [])))
+    return 0 if r.converged else 1
+
+
+def cmd_boundary(args):
+    from . import api
+    r = api.boundary(args.model, _parse_sets(args.set))
+    _print_result(r, args.json)
+    return 0 if r.converged else 1
+
+
+def cmd_sweep(args):
+    from . import api
+    from .progress import Progress
+    grids = [api.parse_grid(g) for g in args.grid or []]
+    fixed = _parse_sets(args.set)
+    with Progress(0, f"sweep {args.model}") as bar:
+        recs = api.sweep(args.model, grids, fixed, out=args.out, workers=args.workers,
+                         task="boundary" if args.boundary else "solve", progress=bar,
+                         method=args.method, mixing=args.mixing, tol=args.tol)
+    if args.json:
+        print(json.dumps(recs, allow_nan=False))
+    else:
+        names = [n for n, _ in grids]
+        obs = sorted({k for r in recs for k in r["observables"]})
+        ops = sorted({k for r in recs for k in r["order_params"]})
+        print("  ".join(f"{c:>12}" for c in names + ops + obs + ["converged"]))
+        for r in recs:
+            row = [r["params"][n] for n in names] + [r["order_params"].get(k) for k in ops] \
+                + [r["observables"].get(k) for k in obs]
+            print("  ".join(f"{_fmt(v) if v is not None else 'nan':>12}" for v in row)
+                  + f"  {r['status']['converged']!s:>12}")
+    if args.out:
+        print(f"results in {args.out}", file=sys.stderr)
+    return 0 if all(r["status"]["converged"] for r in recs) else 1
+
+
+def cmd_simulate(args):
+    from . import api
+    r = api.simulate(args.model, _parse_sets(args.set), N=args.N, instances=args.instances,
+                     seed=args.seed)
+    print(json.dumps(r, allow_nan=False) if args.json else r["table"])
+    return 0
+
+
+def cmd_verify(args):
+    from . import api
+    from .progress import Progress
+    Ns = [int(x) for x in args.ladder.split(",")] if args.ladder else None
+    with Progress(0, f"verify {args.model}") as bar:
+        r = api.verify(args.model, _parse_sets(args.set), Ns=Ns, instances=args.instances,
+                       seed=args.seed, workers=args.workers, out_dir=args.out_dir,
+                       quick=args.quick, progress=bar)
+    if args.json:
+        print(json.dumps(r["record"], allow_nan=False))
+    else:
+        print(r["table"])
+        print(f"figure: {r['figure']}\nresults: {r['path']}")
+    return 0 if r["passed"] else 1
+
+
+def cmd_plot(args):
+    from . import plotting
+    path = plotting.plot_from_cli(args)
+    print(f"figure: {path}")
+    return 0
+
+
+def cmd_cache(args):
+    from . import kernels
+    if args.action == "clear":
+        print(f"removed {kernels.clear()}")
+    else:
+        root = kernels.cache_root()
+        entries = sorted(p.name for p in root.iterdir()) if root.exists() else []
+        print(f"cache: {root}\n" + "\n".join(f"  {e}" for e in entries))
+    return 0
+
+
+def build_parser():
+    p = argparse.ArgumentParser(prog="memgen", description="memgenkit: derive, solve and verify "
+                                "replica theories of memorization and generalization")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    sub.add_parser("list", help="list models and their parameters").set_defaults(func=cmd_list)
+
+    d = sub.add_parser("derive", help="derive equations and generate kernels (needs sympy)")
+    d.add_argument("model", nargs="?")
+    d.add_argument("--check", action="store_true",
+                   help="exit 1 if stored derivations or kernels are stale")
+    d.add_argument("--show-kernel", action="store_true", help="print the generated kernel source")
+    d.set_defaults(func=cmd_derive)
+
+    def common(sp, solve_opts=True):
+        sp.add_argument("model")
+        sp.add_argument("--set", action="extend", nargs="+", metavar="NAME=VALUE",
+                        help="parameter values, e.g. --set alpha=1.5 eps=0.2")
+        sp.add_argument("--json", action="store_true", help="print one JSON object")
+        if solve_opts:
+            sp.add_argument("--method", default="hybrid",
+                            help="hybrid | newton | anderson | fixed-point")
+            sp.add_argument("--mixing", type=float, default=0.5,
+                            help="weight on the new iterate in damped iterations (default 0.5)")
+            sp.add_argument("--tol", type=float, default=1e-12)
+
+    s = sub.add_parser("solve", help="solve the saddle-point equations")
+    common(s)
+    s.add_argument("--trace", action="store_true", help="print the residual per iteration")
+    s.set_defaults(func=cmd_solve)
+
+    b = sub.add_parser("boundary", help="phase boundary (raf-gardner: alpha_c, R at capacity)")
+    common(b, solve_opts=False)
+    b.set_defaults(func=cmd_boundary)
+
+    w = sub.add_parser("sweep", help="resumable grid sweep")
+    common(w)
+    w.add_argument("--grid", action="append", metavar="NAME=START:STOP:NUM")
+    w.add_argument("--workers", type=int, default=1)
+    w.add_argument("--out", help="JSON-lines file; rerunning the same sweep resumes it")
+    w.add_argument("--boundary", action="store_true",
+                   help="sweep the phase boundary instead of the saddle point")
+    w.set_defaults(func=cmd_sweep)
+
+    m = sub.add_parser("simulate", help="sample finite-N instances and measure")
+    common(m, solve_opts=False)
+    m.add_argument("--N", type=int, default=100)
+    m.add_argument("--instances", type=int, default=50)
+    m.add_argument("--seed", type=int, default=0)
+    m.set_defaults(func=cmd_simulate)
+
+    v = sub.add_parser("verify", help="theory against finite-N simulation, with a verdict")
+    common(v, solve_opts=False)
+    v.add_argument("--ladder", help="comma-separated N values, e.g. 50,100,200,400")
+    v.add_argument("--instances", type=int, default=None)
+    v.add_argument("--seed", type=int, default=0)
+    v.add_argument("--workers", type=int, default=1)
+    v.add_argument("--out-dir", default="memgen-out")
+    v.add_argument("--quick", action="store_true", help="small ladder (seconds, for tests)")
+    v.set_defaults(func=cmd_verify)
+
+    pl = sub.add_parser("plot", help="plot theory curves along a parameter, or a sweep file")
+    pl.add_argument("model", nargs="?")
+    pl.add_argument("--set", action="extend", nargs="+", metavar="NAME=VALUE")
+    pl.add_argument("--x", help="NAME=START:STOP:NUM, the parameter on the horizontal axis")
+    pl.add_argument("--y", default=None, help="comma-separated quantities to plot")
+    pl.add_argument("--sweep", help="plot a sweep file instead of solving")
+    pl.add_argument("--out", default="memgen-plot.png")
+    pl.set_defaults(func=cmd_plot)
+
+    c = sub.add_parser("cache", help="compiled-kernel cache")
+    c.add_argument("action", choices=["clear", "info"])
+    c.set_defaults(func=cmd_cache)
+    return p
+
+
+def main(argv=None):
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except InputError as e:
+        print(f"memgen: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("memgen: interrupted (finished sweep points are kept in --out)", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

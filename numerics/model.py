@@ -1,0 +1,121 @@
+"""A solvable model: generated kernels plus the solvers, behind one small object.
+
+``SaddlePointModel`` expects the generated module to provide the kernels ``stationarity``,
+``jacobian``, ``fixed_point``, ``free_entropy`` and ``observables`` (see theory/free_entropy.py);
+a model file in numerics/models/ subclasses it to add its domain, initial guess and boundaries.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from . import kernels
+from .params import param_specs, validate
+from .results import Result
+from .solvers import METHODS, anderson, fixed_point, hybrid, newton
+
+
+class SaddlePointModel:
+    name = ""  # command-line name, e.g. "raf-gardner"
+    stem = ""  # file stem, e.g. "raf_gardner"
+
+    def __init__(self, progress=None):
+        self._progress = progress
+        self._module = None
+
+    # -- kernels ------------------------------------------------------------------------------
+    @property
+    def module(self):
+        if self._module is None:
+            self._module = kernels.load(self.stem, progress=self._progress)
+        return self._module
+
+    @property
+    def derivation_hash(self) -> str:
+        return self.module.DERIVATION_HASH
+
+    @property
+    def order_names(self) -> tuple[str, ...]:
+        return self.module.ORDER_PARAMETERS
+
+    def param_names(self) -> list[str]:
+        return [s.name for s in param_specs(self.stem)]
+
+    def validate(self, params: dict) -> dict:
+        return validate(self.name, self.stem, params)
+
+    def pvec(self, params: dict) -> np.ndarray:
+        return np.array([params[n] for n in self.param_names()], dtype=float)
+
+    def call(self, kernel: str, x, p) -> np.ndarray:
+        inputs, outputs = self.module.KERNELS[kernel]
+        out = np.empty(len(outputs))
+        getattr(self.module, kernel)(np.asarray(x, dtype=float), p, out)
+        return out
+
+    # -- model hooks --------------------------------------------------------------------------
+    def inside(self, x) -> bool:
+        """Open domain of the order parameters."""
+        return bool(np.all(np.isfinite(x)))
+
+    def initial_guess(self, params: dict) -> np.ndarray:
+        raise NotImplementedError
+
+    def precheck(self, params: dict) -> str | None:
+        """Return a message if no saddle point exists at these parameters (e.g. UNSAT)."""
+        return None
+
+    # -- solving ------------------------------------------------------------------------------
+    def solve(self, params: dict | None = None, *, init=None, method="hybrid", mixing=0.5,
+              tol=1e-12, max_iter=2000, trace=False, **kw) -> Result:
+        """Solve the saddle-point equations at ``params`` (dict, or keyword arguments).
+
+        ``mixing``: weight on the new iterate in damped iterations. ``method``: one of
+        hybrid (damped fixed point, then Newton; Anderson fallback), newton, anderson,
+        fixed-point.
+        """
+        params = self.validate({**(params or {}), **kw})
+        if method not in METHODS:
+            from .errors import InputError
+            raise InputError(f"unknown method '{method}': choose one of {', '.join(METHODS)}")
+        p = self.pvec(params)
+        blocked = self.precheck(params)
+        if blocked:
+            nan = {n: float("nan") for n in self.order_names}
+            return self._result(params, nan, {}, {"converged": False, "iterations": 0,
+                                                  "residual": float("nan"), "method": method,
+                                                  "message": blocked})
+        x0 = np.asarray(init if init is not None else self.initial_guess(params), dtype=float)
+
+        def F(x):
+            return self.call("stationarity", x, p)
+
+        def J(x):
+            n = len(x)
+            return self.call("jacobian", x, p).reshape(n, n)
+
+        def T(x):
+            return self.call("fixed_point", x, p)
+
+        common = dict(tol=tol, inside=self.inside, trace=trace)
+        if method == "hybrid":
+            x, st = hybrid(F, J, T, x0, mixing=mixing, max_iter=max_iter, **common)
+        elif method == "newton":
+            x, st = newton(F, J, T, x0, max_iter=max_iter, **common)
+        elif method == "anderson":
+            x, st = anderson(T, x0, mixing=mixing, max_iter=max_iter, **common)
+        else:
+            x, st = fixed_point(T, x0, mixing=mixing, max_iter=max_iter, **common)
+        order = dict(zip(self.order_names, map(float, x)))
+        obs = {}
+        if st.converged:
+            names = self.module.KERNELS["observables"][1]
+            obs = dict(zip(names, map(float, self.call("observables", x, p))))
+            obs["free_entropy"] = float(self.call("free_entropy", x, p)[0])
+        status = st.to_dict()
+        if trace:
+            status["trace"] = [float(r) for r in st.trace]
+        return self._result(params, order, obs, status)
+
+    def _result(self, params, order, obs, status) -> Result:
+        return Result(self.name, dict(params), order, obs, status, self.derivation_hash,
+                      kernels.versions())

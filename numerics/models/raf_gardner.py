@@ -1,0 +1,125 @@
+"""raf-gardner: solve the RS Gardner volume on Rules-and-Facts data, and its capacity.
+
+Conventions are those of theory/models/raf_gardner.py: spherical student |w|^2 = N, margin kappa,
+order parameters q (solution-solution overlap) and R (solution-teacher overlap), eps_gen =
+arccos(R)/pi for the typical solution. The capacity alpha_c(eps, kappa) comes from the analytic
+q -> 1 limit: alpha_c = max_R (1 - R^2)/I(R), the maximum located by a bracketed root of
+g(R) = d/dR [(1 - R^2)/I(R)] (numerator).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..boundary import find_root
+from ..model import SaddlePointModel
+from ..results import Result
+
+
+@dataclass
+class Capacity:
+    alpha_c: float
+    R: float
+    error: float  # bound on |alpha_c - exact| from the certified R bracket (alpha_c is flat in R)
+    residual: float
+    iterations: int
+    converged: bool
+    message: str = ""
+
+
+class RafGardner(SaddlePointModel):
+    """Rules-and-Facts Gardner volume: capacity alpha_c(eps, kappa), overlaps q, R, eps_gen."""
+
+    name = "raf-gardner"
+    stem = "raf_gardner"
+
+    def __init__(self, progress=None):
+        super().__init__(progress)
+        self._capacity_cache: dict = {}
+
+    def inside(self, x) -> bool:
+        q, R = x
+        return bool(0.0 < q < 1.0 and R * R < q)
+
+    def initial_guess(self, params):
+        """A point Newton converges from, interpolating between the known limits.
+
+        Small alpha: q, R -> 0. Near capacity: q -> 1, R -> R_c. eps = kappa = 0 (Gibbs learning):
+        1 - q = 1 - R ~ 2/(1 + alpha)^2 follows the large-alpha law within ~10%.
+        """
+        cap = self.capacity(params["eps"], params["kappa"])
+        a = params["alpha"]
+        if math.isfinite(cap.alpha_c):
+            f = a / cap.alpha_c
+            q0 = 1.0 - 0.95 * (1.0 - f) ** 2
+        else:
+            q0 = 1.0 - 2.0 / (1.0 + a) ** 2
+        q0 = min(max(q0, 0.02), 1.0 - 1e-12)
+        return np.array([q0, cap.R * q0])
+
+    def precheck(self, params):
+        cap = self.capacity(params["eps"], params["kappa"])
+        if params["alpha"] >= cap.alpha_c:
+            return (f"alpha = {params['alpha']:g} >= alpha_c(eps={params['eps']:g}, "
+                    f"kappa={params['kappa']:g}) = {cap.alpha_c:.12g}: UNSAT, the Gardner volume "
+                    "is empty (q -> 1); no saddle point to solve")
+        return None
+
+    # -- capacity -----------------------------------------------------------------------------
+    def capacity(self, eps: float, kappa: float = 0.0, *, xtol=1e-15) -> Capacity:
+        """alpha_c(eps, kappa) and the teacher overlap R there, from the q -> 1 limit."""
+        key = (float(eps), float(kappa), xtol)
+        if key not in self._capacity_cache:
+            self._capacity_cache[key] = self._capacity(eps, kappa, xtol)
+        return self._capacity_cache[key]
+
+    def _capacity(self, eps, kappa, xtol):
+        params = self.validate({"eps": eps, "kappa": kappa})
+        p = self.pvec(params)
+        eps, kappa = params["eps"], params["kappa"]
+
+        def kern(R):
+            return self.call("capacity", np.array([R]), p)
+
+        if eps == 0.0 and kappa == 0.0:
+            return Capacity(math.inf, 1.0, 0.0, 0.0, 0, True,
+                            "eps = 0, kappa = 0: the teacher satisfies every constraint, the "
+                            "volume never vanishes (alpha_c = inf)")
+        g0, _, a0 = kern(0.0)
+        if eps == 1.0 or g0 <= 0.0:
+            # The channel does not depend on R (facts only), or alpha_c is maximal at R = 0.
+            return Capacity(float(a0), 0.0, 0.0, abs(float(g0)), 0, True, "")
+        hi = 1.0 - 1e-3
+        while kern(hi)[0] > 0 and hi < 1 - 1e-15:
+            hi = 1.0 - (1.0 - hi) * 1e-3
+        root = find_root(lambda R: float(kern(R)[0]), 0.0, hi, xtol=xtol)
+        if not root.converged:
+            return Capacity(math.nan, math.nan, math.inf, root.residual, root.iterations, False,
+                            root.message)
+        a_mid = float(kern(root.value)[2])
+        a_lo = float(kern(root.bracket[0])[2])
+        a_hi = float(kern(root.bracket[1])[2])
+        err = max(abs(a_lo - a_mid), abs(a_hi - a_mid))
+        return Capacity(a_mid, root.value, err, root.residual, root.iterations, True, "")
+
+    def boundary(self, params: dict | None = None, **kw) -> Result:
+        """Result with observables alpha_c and R (teacher overlap at capacity)."""
+        params = dict(params or {}, **kw)
+        params.pop("alpha", None)  # alpha_c is the output; alpha is not an input here
+        v = self.validate(params)
+        cap = self.capacity(v["eps"], v["kappa"])
+        v.pop("alpha")
+        status = {"converged": cap.converged, "iterations": cap.iterations,
+                  "residual": cap.residual, "method": "brent", "message": cap.message,
+                  "error": cap.error}
+        return Result(self.name, v, {}, {"alpha_c": cap.alpha_c, "R": cap.R}, status,
+                      self.derivation_hash, self._versions())
+
+    def _versions(self):
+        from ..kernels import versions
+        return versions()
+
+
+MODEL = RafGardner

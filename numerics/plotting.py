@@ -1,0 +1,79 @@
+"""Figures: theory curves along one parameter (drawn only through converged points), sweep files."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from .errors import InputError
+
+
+def _plt():
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    return plt
+
+
+def _segments(x, y, ok):
+    """Split a curve at non-converged points so no line is drawn through them."""
+    segs, cur = [], []
+    for xi, yi, good in zip(x, y, ok):
+        if good and np.isfinite(yi):
+            cur.append((xi, yi))
+        elif cur:
+            segs.append(cur)
+            cur = []
+    if cur:
+        segs.append(cur)
+    return segs
+
+
+def plot_curves(records, xname, ynames, path, title=""):
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(6, 4))
+    x = np.array([r["params"][xname] for r in records], float)
+    ok = np.array([bool(r["status"]["converged"]) for r in records])
+    for yn in ynames:
+        y = np.array([r["order_params"].get(yn, r["observables"].get(yn, np.nan)) or np.nan
+                      for r in records], float)
+        first = True
+        for seg in _segments(x, y, ok):
+            s = np.array(seg)
+            ax.plot(s[:, 0], s[:, 1], "-", color=f"C{ynames.index(yn)}",
+                    label=yn if first else None)
+            first = False
+    if (~ok).any():
+        ax.plot(x[~ok], np.zeros((~ok).sum()), "x", color="red", label="not converged")
+    ax.set_xlabel(xname)
+    ax.legend()
+    ax.set_title(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return str(path)
+
+
+def plot_from_cli(args):
+    from . import api
+    from .cli import _parse_sets
+    if args.sweep:
+        lines = Path(args.sweep).read_text().splitlines()
+        header = json.loads(lines[0])
+        recs = [json.loads(s) for s in lines[1:] if s.strip()]
+        xname = args.x or list(header["grid"])[-1]
+        ynames = args.y.split(",") if args.y else sorted(
+            {k for r in recs for k in list(r["observables"]) + list(r["order_params"])})
+        recs.sort(key=lambda r: r["params"][xname])
+        return plot_curves(recs, xname, ynames, args.out, f"{header['model']} sweep")
+    if not args.model or not args.x:
+        raise InputError("plot needs MODEL and --x NAME=START:STOP:NUM (or --sweep FILE)")
+    name, values = api.parse_grid(args.x)
+    m = api.model(args.model)
+    fixed = _parse_sets(args.set)
+    c = api.continuation(args.model, name, values, fixed, both=False)
+    recs = [r.to_dict() for r in c.forward.results]
+    ynames = args.y.split(",") if args.y else list(m.order_names) + ["eps_gen"]
+    return plot_curves(recs, name, ynames, args.out,
+                       f"{args.model} " + ", ".join(f"{k}={v:g}" for k, v in fixed.items()))

@@ -1,0 +1,281 @@
+"""Rules-and-Facts Gardner volume: spherical perceptron with margin kappa on RAF data.
+
+Conventions (shared/models/raf.md, part 1):
+
+* student w with |w|^2 = N; teacher w* with |w*|^2 = N; inputs x ~ N(0, I_N); alpha = P/N;
+* constraints y_mu w.x_mu / sqrt(N) >= kappa for every sample, rule and fact alike;
+* labels: with probability 1-eps a rule, y = sign(nu) with nu = w*.x/sqrt(N); with probability eps
+  a fact, y = +-1 uniformly and independent of everything;
+* order parameters: q = w^a.w^b/N (two solutions), R = w.w*/N (solution and teacher);
+* generalization error of the typical (Gibbs / version-space) solution: eps_gen = arccos(R)/pi.
+
+Replica symmetry is exact here for kappa >= 0 (the solution space is a convex cone), which is why the
+parameter range of kappa starts at 0.
+"""
+from __future__ import annotations
+
+import sympy as sp
+
+from ..derivation import Derivation, Parameter
+from ..evaluate import check_numeric, check_symbolic
+from ..free_entropy import FreeEntropy, replica_limit_check, spherical_entropic_term
+from ..gaussian import H, LogH, Npdf, gauss_avg, gauss_integral, tidy
+
+MODEL = "raf-gardner"
+
+q = sp.Symbol("q", positive=True)
+R = sp.Symbol("R", real=True)
+alpha = sp.Symbol("alpha", positive=True)
+eps = sp.Symbol("eps", nonnegative=True)
+kappa = sp.Symbol("kappa", nonnegative=True)
+t, z = sp.symbols("t z", real=True)
+
+PARAMETERS = [
+    Parameter(alpha, 0.0, None, lower_open=True, default=1.0,
+              description="samples per dimension, P/N"),
+    Parameter(eps, 0.0, 1.0, default=0.0, description="fraction of facts (random labels)"),
+    Parameter(kappa, 0.0, None, default=0.0,
+              description="margin; replica symmetry is exact for kappa >= 0"),
+]
+
+# Sample points (q, R, alpha, eps, kappa) with R^2 < q < 1 for numeric checks of steps.
+_SAMPLES = [
+    (0.3, 0.2, 0.7, 0.0, 0.0),
+    (0.55, 0.5, 1.3, 0.25, 0.4),
+    (0.8, 0.45, 2.1, 0.6, 1.1),
+    (0.9, 0.9, 3.0, 0.1, 0.2),
+]
+_QUAD_CUTS = [kappa / sp.sqrt(q), sp.S(0)]
+
+
+def derive() -> Derivation:
+    d = Derivation(
+        model=MODEL,
+        title="Rules-and-Facts Gardner volume (replica symmetric)",
+        conventions=__doc__.split("Conventions (shared/models/raf.md, part 1):")[1].strip(),
+        parameters=PARAMETERS,
+        order_parameters=[q, R],
+    )
+
+    # --- Entropic term -------------------------------------------------------------------------
+    G_S = spherical_entropic_term(d, q, R)
+
+    # --- Energetic term ------------------------------------------------------------------------
+    # Student cavity field h = sqrt(q) t + sqrt(1-q) z, t the field shared by replicas.
+    student_y = {}
+    checks = []
+    for y in (1, -1):
+        # y h >= kappa <=> y z >= (kappa - y sqrt(q) t)/sqrt(1-q): a Gaussian tail in z.
+        bound = (kappa - y * sp.sqrt(q) * t) / sp.sqrt(1 - q)
+        direct = (gauss_integral(1, z, bound, sp.oo) if y == 1
+                  else gauss_integral(1, z, -sp.oo, -bound))
+        student_y[y] = H(bound)
+        checks.append(check_numeric(direct, H(bound), [q, kappa, t],
+                                    [(0.3, 0.0, 0.4), (0.7, 0.8, -1.2), (0.95, 0.3, 0.1)],
+                                    1e-25, f"E_z theta(y h - kappa) = H(...) for y = {y}"))
+    d.step("student constraint average",
+           "With h = sqrt(q) t + sqrt(1-q) z, E_z theta(y h - kappa) = H((kappa - y sqrt(q) t)/"
+           "sqrt(1-q)); checked against direct Gaussian integrals (mpmath, 30 digits).",
+           checks, A_plus=student_y[1], A_minus=student_y[-1])
+
+    # Teacher field nu = (R/sqrt q) t + sqrt(1 - R^2/q) z' (Gaussian conditioning on t).
+    teacher_y, checks = {}, []
+    for y in (1, -1):
+        mean, std = R * t / sp.sqrt(q), sp.sqrt(1 - R**2 / q)
+        rule = H(-y * R * t / sp.sqrt(q - R**2))
+        # P(y | t) for the rule channel theta(y nu), as a direct Gaussian integral over z'.
+        direct = (gauss_integral(1, z, -mean / std, sp.oo) if y == 1
+                  else gauss_integral(1, z, -sp.oo, -mean / std))
+        checks.append(check_numeric(direct, rule, [q, R, t],
+                                    [(0.3, 0.2, 0.4), (0.7, -0.5, -1.2), (0.95, 0.9, 0.3)],
+                                    1e-25, f"rule channel P(y|t) for y = {y}"))
+        teacher_y[y] = (1 - eps) * rule + eps / 2
+    d.step("output channel averaged over the teacher field",
+           "P(y|nu) = (1-eps) theta(y nu) + eps/2. Conditioning nu on the replica field t gives "
+           "P(y|t) = (1-eps) H(-y R t / sqrt(q - R^2)) + eps/2 (facts carry no information on t).",
+           checks, P_plus=teacher_y[1], P_minus=teacher_y[-1])
+
+    replica_limit_check(d)
+    G_E_sum = sum(gauss_avg(teacher_y[y] * LogH((kappa - y * sp.sqrt(q) * t) / sp.sqrt(1 - q)), t)
+                  for y in (1, -1))
+    G_E = 2 * gauss_avg(teacher_y[1] * LogH((kappa - sp.sqrt(q) * t) / sp.sqrt(1 - q)), t)
+    energetic_samples = [(s[0], s[1], s[3], s[4]) for s in _SAMPLES]
+    d.step("energetic term",
+           "G_E = sum_y E_t P(y|t) log E_z theta(y h - kappa). The y = -1 term maps onto the "
+           "y = +1 term under t -> -t, so G_E = 2 E_t P(+1|t) log H((kappa - sqrt(q) t)/"
+           "sqrt(1-q)).",
+           [check_numeric(G_E_sum, G_E, [q, R, eps, kappa], energetic_samples, 1e-20,
+                          "sum over y equals twice the y = +1 term",
+                          breakpoints=_QUAD_CUTS + [-kappa / sp.sqrt(q)])],
+           G_E=G_E)
+
+    fe = FreeEntropy([q, R], G_S, G_E, alpha)
+    phi = fe.phi
+    d.step("free entropy", "phi(q, R) = G_S(q, R) + alpha G_E(q, R): the log Gardner volume per "
+           "dimension, extremized over (q, R).", phi=phi)
+
+    # --- Saddle point --------------------------------------------------------------------------
+    F = fe.stationarity()
+    J = fe.jacobian()
+    d.step("saddle-point equations",
+           "Stationarity of phi, differentiating under the integral sign (sympy, Leibniz rule).",
+           [_check_gradient(phi, F)],
+           F_q=F[0], F_R=F[1])
+    T = fe.fixed_point_map(d, {q: -2 * (1 - q)**2, R: 1 - q})
+
+    eps_gen = sp.acos(R) / sp.pi
+    d.step("generalization error", "A typical solution and the teacher are unit vectors at "
+           "overlap R; a fresh rule sample is misclassified with probability arccos(R)/pi.",
+           eps_gen=eps_gen)
+
+    hints = [(kappa / sp.sqrt(q), sp.sqrt(1 - q) / sp.sqrt(q)),
+             (sp.S(0), sp.sqrt(q - R**2) / sp.Abs(R))]
+    d.kernel("stationarity", [q, R], [("F_q", F[0]), ("F_R", F[1])],
+             "d phi/dq, d phi/dR", hints)
+    d.kernel("jacobian", [q, R], [(f"J_{a}{b}", J[i][j]) for i, a in enumerate("qR")
+                                  for j, b in enumerate("qR")], "Hessian of phi", hints)
+    d.kernel("fixed_point", [q, R], [("T_q", T[0]), ("T_R", T[1])],
+             "preconditioned fixed-point map", hints)
+    d.kernel("free_entropy", [q, R], [("phi", phi)], "log Gardner volume per dimension", hints)
+    d.kernel("observables", [q, R], [("eps_gen", eps_gen)], "observables at the saddle point")
+
+    _derive_capacity(d, G_S, G_E, phi)
+    return d
+
+
+def _check_gradient(phi, F):
+    """d phi/d theta from sympy against an mpmath finite difference of phi (identity check)."""
+    import mpmath as mp
+
+    from ..evaluate import mp_function
+    args = [q, R, alpha, eps, kappa]
+    worst = 0.0
+    with mp.workdps(25):
+        f_phi = mp_function(phi, args, _QUAD_CUTS)
+        f_F = [mp_function(Fi, args, _QUAD_CUTS) for Fi in F]
+        for s in _SAMPLES[:2]:
+            for i in range(2):
+                num = mp.diff(lambda v: f_phi(*(s[:i] + (v,) + s[i + 1:])), s[i])
+                ana = f_F[i](*s)
+                worst = max(worst, float(abs(num - ana) / max(abs(ana), 1)))
+    from ..derivation import Check
+    return Check("numeric", worst < 1e-12, "sympy gradient vs mpmath numerical derivative of phi "
+                 "at 2 sample points", worst)
+
+
+def _derive_capacity(d: Derivation, G_S, G_E, phi):
+    """The q -> 1 limit: the volume shrinks to a point at alpha_c(eps, kappa)."""
+    u = sp.Symbol("u", positive=True)
+    delta = sp.Symbol("delta", positive=True)  # delta = 1 - q
+    # Asymptotics of log H: log H(u) = -u^2/2 - log(u sqrt(2 pi)) + O(u^-2) as u -> +oo, and
+    # log H(u) -> 0 as u -> -oo. sympy cannot take this limit of the integral itself; we record
+    # the pointwise limit and verify the limit of the integral numerically below.
+    arg = (kappa - sp.sqrt(1 - delta) * t) / sp.sqrt(delta)
+    pointwise = sp.limit(delta * (-arg**2 / 2), delta, 0)
+    d.step("asymptotics of log H",
+           "log H(u) = -u^2/2 - log(u sqrt(2 pi)) + O(u^-2) for u -> +oo and log H(u) -> 0 for "
+           "u -> -oo. With u = (kappa - sqrt(q) t)/sqrt(1-q) and q -> 1, "
+           "(1-q) log H(u) -> -(kappa - t)^2/2 for t < kappa and 0 for t > kappa.",
+           [check_symbolic(pointwise + (kappa - t)**2 / 2, "limit of (1-q)(-u^2/2)"),
+            _check_logh_asymptotics(u)],
+           limit=pointwise)
+
+    P_rule_at_1 = (1 - eps) * H(-R * t / sp.sqrt(1 - R**2)) + eps / 2
+    I_R = 2 * gauss_integral(P_rule_at_1 * (kappa - t)**2, t, -sp.oo, kappa)
+    C = (1 - R**2) - alpha * I_R
+    d.step("q -> 1 limit of the free entropy",
+           "2(1-q) phi -> C(R) = (1 - R^2) - alpha I(R), I(R) = 2 int_{-oo}^{kappa} Dt P(+1|t)|_{q=1}"
+           " (kappa - t)^2. Verified with mpmath: 2(1-q) phi at 1-q = 1e-6 and 1e-9 approaches "
+           "C(R), the gap shrinking with 1-q.",
+           [_check_q_to_one(phi, C)],
+           I=I_R, C=C)
+
+    # Algebra on an opaque I(R) keeps the integral intact; it is substituted afterwards.
+    I_fun = sp.Function("I")(R)
+    alpha_c_of_I = sp.solve(sp.Eq((1 - R**2) - alpha * I_fun, 0), alpha)[0]
+    g_of_I = sp.fraction(sp.together(sp.diff(alpha_c_of_I, R)))[0]
+    d.step("capacity condition",
+           "The volume vanishes when C(R) = 0 at the R that extremizes it: alpha_c = (1-R^2)/I(R) "
+           "with d alpha_c/dR = 0, i.e. g(R) = -2 R I(R) - (1-R^2) I'(R) = 0. alpha_c is the "
+           "maximum over R of (1-R^2)/I(R): the largest load for which some teacher overlap "
+           "keeps a non-empty volume.",
+           [check_symbolic(g_of_I - (-2 * R * I_fun - (1 - R**2) * sp.diff(I_fun, R)),
+                           "g is the numerator of d alpha_c/dR", sp.expand)],
+           alpha_c=alpha_c_of_I, g=g_of_I)
+    dg_of_I = sp.diff(g_of_I, R)
+    I_derivs = {sp.diff(I_fun, R, 2): tidy(sp.diff(I_R, R, 2)), sp.diff(I_fun, R): tidy(
+        sp.diff(I_R, R))}
+    alpha_c, g, dg = (e.xreplace(I_derivs).xreplace({I_fun: I_R})
+                      for e in (alpha_c_of_I, g_of_I, dg_of_I))
+
+    # eps = 1: I no longer depends on R, so R = 0 and alpha_c = 1/I(0). sympy evaluates I in
+    # closed form there; it must be Gardner's 1988 result.
+    I_gardner = sp.integrate((kappa - t)**2 * Npdf(t).rewrite(sp.exp), (t, -sp.oo, kappa))
+    gardner_closed = (1 + kappa**2) * H(-kappa).rewrite(sp.erfc) + kappa * Npdf(kappa).rewrite(
+        sp.exp)
+    d.step("eps = 1: Gardner 1988",
+           "At eps = 1 the channel is independent of R, g(R) = -2R I vanishes at R = 0 and "
+           "1/alpha_c = int_{-kappa}^oo Dt (t + kappa)^2 = (1 + kappa^2) H(-kappa) + kappa "
+           "Npdf(kappa); alpha_c(0) = 2.",
+           [check_symbolic(I_gardner - gardner_closed, "sympy integral equals the closed form"),
+            check_symbolic(1 / gardner_closed.subs(kappa, 0) - 2, "alpha_c(kappa=0) = 2")],
+           inv_alpha_c=gardner_closed)
+
+    I_noiseless = I_R.subs({eps: 0, kappa: 0})
+    d.step("eps = 0, kappa = 0: never UNSAT",
+           "The teacher satisfies every rule constraint at kappa = 0, so the volume never "
+           "vanishes: I(R) -> 0 as R -> 1 and alpha_c = sup_R (1-R^2)/I(R) = oo. Checked: I(R) at "
+           "eps = kappa = 0 decays to zero as R -> 1.",
+           [_check_noiseless_decay(I_noiseless)],
+           I_noiseless=I_noiseless)
+
+    d.kernel("capacity", [R], [("g", g), ("dg_dR", dg), ("alpha_c", alpha_c)],
+             "capacity condition g(R) = 0 and alpha_c(R) = (1-R^2)/I(R)",
+             [(sp.S(0), sp.sqrt(1 - R**2) / sp.Abs(R))])
+
+
+def _check_logh_asymptotics(u):
+    import mpmath as mp
+
+    from ..derivation import Check
+    worst = 0.0
+    with mp.workdps(30):
+        for x in (1e3, 1e4, 1e6):
+            x = mp.mpf(x)
+            exact = mp.log(mp.erfc(x / mp.sqrt(2)) / 2)
+            approx = -x**2 / 2 - mp.log(x * mp.sqrt(2 * mp.pi))
+            worst = max(worst, float(abs(exact - approx) * x**2))  # O(u^-2) remainder
+    return Check("numeric", worst < 1.01, "log H(u) + u^2/2 + log(u sqrt(2 pi)) = O(u^-2) at "
+                 "u = 1e3, 1e4, 1e6 (remainder times u^2 <= 1)", worst)
+
+
+def _check_q_to_one(phi, C):
+    import mpmath as mp
+
+    from ..derivation import Check
+    from ..evaluate import mp_function
+    args = [q, R, alpha, eps, kappa]
+    samples = [(0.3, 1.2, 0.5, 0.3), (0.7, 0.6, 0.8, 1.0), (0.0, 0.4, 1.0, 0.5)]
+    gaps = {}
+    with mp.workdps(30):
+        f_phi = mp_function(2 * (1 - q) * phi, args, _QUAD_CUTS)
+        f_C = mp_function(C, [R, alpha, eps, kappa], [sp.S(0)])
+        for delta in (mp.mpf("1e-6"), mp.mpf("1e-9")):
+            gaps[float(delta)] = max(
+                float(abs(f_phi(1 - delta, *s) - f_C(*s))) for s in samples)
+    ok = gaps[1e-9] < 1e-3 and gaps[1e-9] < gaps[1e-6]
+    return Check("numeric", ok, "max |2(1-q) phi - C(R)| over 3 samples: "
+                 + ", ".join(f"{v:.2e} at 1-q={k:g}" for k, v in gaps.items()), gaps[1e-9])
+
+
+def _check_noiseless_decay(I_noiseless):
+    import mpmath as mp
+
+    from ..derivation import Check
+    from ..evaluate import mp_function
+    with mp.workdps(30):
+        f = mp_function(I_noiseless, [R], [sp.S(0)])
+        vals = [f(1 - mp.mpf(10) ** -k) for k in (2, 4, 6)]
+    ok = vals[0] > vals[1] > vals[2] and vals[2] < 1e-6
+    return Check("numeric", bool(ok), "I(R) at 1-R = 1e-2, 1e-4, 1e-6: "
+                 + ", ".join(f"{float(v):.2e}" for v in vals), float(vals[2]))

@@ -1,0 +1,19 @@
+"""The models theory/ knows how to derive, by their command-line names."""
+from __future__ import annotations
+
+import importlib
+
+# model name -> module under memgenkit.theory.models (one model per file)
+MODELS = {
+    "raf-gardner": "raf_gardner",
+}
+
+
+def stem(model: str) -> str:
+    """File stem used for derivations/<stem>.json and numerics/generated/<stem>.py."""
+    return MODELS[model]
+
+
+def derive(model: str):
+    module = importlib.import_module(f"memgenkit.theory.models.{MODELS[model]}")
+    return module.derive()
