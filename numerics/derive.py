@@ -6,6 +6,7 @@ loads the stored kernels instead.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import memgenkit.derivations as _derivations_pkg
@@ -30,7 +31,9 @@ class DerivedFiles:
                 GENERATED_DIR / f"{s}.py": self.kernels}
 
 
+@lru_cache(maxsize=None)
 def build(model: str) -> DerivedFiles:
+    """Derive and generate in memory (deterministic, so memoized per process)."""
     from memgenkit.numerics.codegen import generate_module
     from memgenkit.theory.registry import derive, stem
     d = derive(model)
