@@ -21,6 +21,7 @@ import shutil
 import sys
 import tempfile
 import time
+from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 
@@ -49,10 +50,16 @@ def toolkit_version() -> str:
         return "0+unknown"
 
 
-def versions() -> dict:
+@lru_cache(maxsize=1)
+def _versions() -> tuple:
     import numba
-    return {"memgenkit": toolkit_version(), "numba": numba.__version__,
-            "numpy": np.__version__, "python": platform.python_version()}
+    return (("memgenkit", toolkit_version()), ("numba", numba.__version__),
+            ("numpy", np.__version__), ("python", platform.python_version()))
+
+
+def versions() -> dict:
+    """Versions recorded in every result and in the cache key."""
+    return dict(_versions())
 
 
 def _source_path(stem: str) -> Path:
@@ -117,14 +124,15 @@ def load(stem: str, progress=None):
             marker.write_text(f"{time.perf_counter() - t0:.2f} s\n")
             if progress:
                 progress(f"compiled in {time.perf_counter() - t0:.1f} s; cached in {directory}")
-        else:
-            _warm_up(module)
     _LOADED[stem] = module
     return module
 
 
 def _warm_up(module):
-    """Call every kernel once so compilation (or cache loading) happens under the lock."""
+    """Call every kernel once so that the first compilation happens under the lock.
+
+    With a filled cache (marker present) kernels are not called here: numba loads each one from
+    its cache on first use, so a solve pays only for the kernels it calls."""
     p = np.array([row[5] if row[5] is not None else 0.5 for row in module.PARAMETERS], float)
     for name, (inputs, outputs) in module.KERNELS.items():
         x = np.full(len(inputs), 0.5)

@@ -1,7 +1,8 @@
 """A solvable model: generated kernels plus the solvers, behind one small object.
 
-``SaddlePointModel`` expects the generated module to provide the kernels ``stationarity``,
-``jacobian``, ``fixed_point``, ``free_entropy`` and ``observables`` (see theory/free_entropy.py);
+``SaddlePointModel`` expects the generated module to provide the kernels ``newton`` (outputs: the
+stationarity equations F, their Jacobian row by row, and the preconditioner c with T - x = c F),
+``fixed_point``, ``free_entropy`` and ``observables`` (see theory/free_entropy.py);
 a model file in numerics/models/ subclasses it to add its domain, initial guess and boundaries.
 """
 from __future__ import annotations
@@ -86,21 +87,21 @@ class SaddlePointModel:
                                                   "message": blocked})
         x0 = np.asarray(init if init is not None else self.initial_guess(params), dtype=float)
 
-        def F(x):
-            return self.call("stationarity", x, p)
+        n = len(x0)
 
-        def J(x):
-            n = len(x)
-            return self.call("jacobian", x, p).reshape(n, n)
+        def system(x):
+            out = self.call("newton", x, p)
+            F, J, c = out[:n], out[n:n + n * n].reshape(n, n), out[n + n * n:]
+            return F, J, c * F  # T(x) - x = c F, verified symbolically in the derivation
 
         def T(x):
             return self.call("fixed_point", x, p)
 
         common = dict(tol=tol, inside=self.inside, trace=trace)
         if method == "hybrid":
-            x, st = hybrid(F, J, T, x0, mixing=mixing, max_iter=max_iter, **common)
+            x, st = hybrid(system, T, x0, mixing=mixing, max_iter=max_iter, **common)
         elif method == "newton":
-            x, st = newton(F, J, T, x0, max_iter=max_iter, **common)
+            x, st = newton(system, x0, max_iter=max_iter, **common)
         elif method == "anderson":
             x, st = anderson(T, x0, mixing=mixing, max_iter=max_iter, **common)
         else:

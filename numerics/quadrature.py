@@ -1,7 +1,7 @@
 """Composite Gauss-Legendre quadrature for Gaussian-weighted integrals inside numba kernels.
 
 Generated kernels integrate ``int_lo^hi f(t) dt`` where ``f`` already carries the Gaussian density
-``Npdf(t)``. Infinite limits are cut at ``+-TAIL`` (Npdf(TAIL) ~ 1e-36, far below double precision
+``Npdf(t)``. Infinite limits are cut at ``+-TAIL`` (Npdf(TAIL) ~ 8e-23, far below double precision
 relative to any integrand that grows at most polynomially times the density).
 
 The range is split into panels:
@@ -12,7 +12,9 @@ The range is split into panels:
 * at each hint with s == 0, an edge exactly at c: a kink of a piecewise integrand (hinge loss) is
   never inside a panel, so each panel's integrand is smooth and Gauss-Legendre converges fast.
 
-Each panel uses ``NODES``-point Gauss-Legendre.
+Each panel uses ``NODES``-point Gauss-Legendre. NODES = 12, BASE_WIDTH = 2, TAIL = 10 keep every generated
+kernel within ~1e-12 of mpmath (tests/test_quadrature.py, tests/test_raf_gardner_theory.py) at
+about 60% of the cost of 16 nodes on width-1.5 panels.
 """
 from __future__ import annotations
 
@@ -21,9 +23,9 @@ import math
 import numpy as np
 from numba import njit
 
-NODES = 16
-TAIL = 12.0
-BASE_WIDTH = 1.5
+NODES = 12
+TAIL = 10.0
+BASE_WIDTH = 2.0
 MAX_EDGES = 512
 
 _x, _w = np.polynomial.legendre.leggauss(NODES)

@@ -114,24 +114,30 @@ def anderson(T, x0, *, mixing=0.5, memory=5, tol=1e-12, max_iter=2000, inside=No
     return x, SolveStatus(False, max_iter, res, "anderson", "max_iter reached", hist)
 
 
-def newton(F, J, T, x0, *, tol=1e-12, max_iter=100, inside=None, trace=False):
-    """Newton on the stationarity equations F(x) = 0 with the analytic Jacobian J(x).
+def newton(system, x0, *, tol=1e-12, max_iter=100, inside=None, trace=False):
+    """Newton on the stationarity equations F(x) = 0 with the analytic Jacobian.
 
-    Backtracking keeps the iterate in the domain and requires the fixed-point residual not to
-    grow by more than a factor 2 (a mild safeguard; the saddle is not a minimum of anything).
-    Convergence: fixed-point residual |T(x) - x| < tol.
+    ``system(x)`` returns (F, J, g) with g = T(x) - x the fixed-point mismatch, so one call gives
+    the step, and the same call at the trial point gives its residual and the next step.
+    Backtracking keeps the iterate in the domain and requires the residual not to grow by more
+    than a factor 2 (a mild safeguard; a saddle is not a minimum of anything).
     """
     x = np.array(x0, dtype=float)
     hist = []
-    _, res = _residual(T, x)
+
+    def evaluate(z):
+        f, jac, g = system(z)
+        # sums are finite iff every entry is (cheaper than three isfinite passes)
+        ok = math.isfinite(float(f.sum()) + float(jac.sum()) + float(g.sum()))
+        return f, jac, (float(np.max(np.abs(g))) if ok else math.inf)
+
+    f, jac, res = evaluate(x)
     for it in range(1, max_iter + 1):
         if trace:
             hist.append(res)
         if res < tol:
             return x, SolveStatus(True, it, res, "newton", "", hist)
-        f = F(x)
-        jac = J(x)
-        if not (_finite(f) and _finite(jac)):
+        if not math.isfinite(res):
             return x, SolveStatus(False, it, res, "newton", "equations not finite", hist)
         try:
             dx = np.linalg.solve(jac, -f)
@@ -147,18 +153,18 @@ def newton(F, J, T, x0, *, tol=1e-12, max_iter=100, inside=None, trace=False):
         while step > 1e-10:
             new = x + step * dx
             if inside is None or inside(new):
-                _, new_res = _residual(T, new)
+                nf, njac, new_res = evaluate(new)
                 if new_res <= 2 * res or new_res < tol:
                     break
             step *= 0.5
         else:
             return x, SolveStatus(False, it, res, "newton", "line search failed", hist)
-        x, res = new, new_res
+        x, f, jac, res = new, nf, njac, new_res
     return x, SolveStatus(res < tol, max_iter, res, "newton",
                           "" if res < tol else "max_iter reached", hist)
 
 
-def hybrid(F, J, T, x0, *, mixing=0.5, tol=1e-12, switch=1e-3, inside=None, trace=False,
+def hybrid(system, T, x0, *, mixing=0.5, tol=1e-12, switch=1e-3, inside=None, trace=False,
            max_iter=2000):
     """Newton from ``x0``; if it fails, damped iteration to ``switch`` and Newton again; then
     Anderson; then heavily damped iteration. A hard point costs time, not correctness: whichever
@@ -176,7 +182,7 @@ def hybrid(F, J, T, x0, *, mixing=0.5, tol=1e-12, switch=1e-3, inside=None, trac
         return x, st
 
     common = dict(tol=tol, inside=inside, trace=trace)
-    x, st = run("newton", newton, F, J, T, x0, max_iter=50, **common)
+    x, st = run("newton", newton, system, x0, max_iter=50, **common)
     if st.converged:
         return x, SolveStatus(True, iters, st.residual, "hybrid", st.message, hist)
     xd, _ = run("damped", fixed_point, T, x0, mixing=mixing, tol=switch, max_iter=max_iter,
@@ -185,7 +191,7 @@ def hybrid(F, J, T, x0, *, mixing=0.5, tol=1e-12, switch=1e-3, inside=None, trac
             ("newton after damping", newton, dict(max_iter=100)),
             ("anderson", anderson, dict(mixing=mixing, max_iter=max_iter)),
             ("damped", fixed_point, dict(mixing=mixing * 0.25, max_iter=max_iter * 5))):
-        args = (F, J, T, xd) if fn is newton else (T, xd)
+        args = (system, xd) if fn is newton else (T, xd)
         x, st = run(stage, fn, *args, **kws, **common)
         if st.converged:
             return x, SolveStatus(True, iters, st.residual, "hybrid",

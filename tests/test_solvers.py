@@ -20,7 +20,10 @@ def _cos_problem():
     def J(x):
         return np.diag(-np.sin(x) - 1)
 
-    return T, F, J
+    def system(x):
+        return F(x), J(x), T(x) - x
+
+    return T, F, J, system
 
 
 DOTTIE = 0.7390851332151607  # the Dottie number, root of cos x = x
@@ -28,22 +31,22 @@ DOTTIE = 0.7390851332151607  # the Dottie number, root of cos x = x
 
 @pytest.mark.parametrize("solver", ["fixed_point", "anderson", "newton", "hybrid"])
 def test_solvers_find_dottie_number(solver):
-    T, F, J = _cos_problem()
+    T, F, J, system = _cos_problem()
     x0 = np.array([0.1, 1.2])
     if solver == "fixed_point":
         x, st = fixed_point(T, x0, mixing=0.6)
     elif solver == "anderson":
         x, st = anderson(T, x0)
     elif solver == "newton":
-        x, st = newton(F, J, T, x0)
+        x, st = newton(system, x0)
     else:
-        x, st = hybrid(F, J, T, x0)
+        x, st = hybrid(system, T, x0)
     assert st.converged and st.residual < 1e-12
     np.testing.assert_allclose(x, DOTTIE, rtol=1e-12)
 
 
 def test_mixing_is_the_weight_on_the_new_iterate():
-    T, _, _ = _cos_problem()
+    T, _, _, _ = _cos_problem()
     x0 = np.array([0.0])
     x1, _ = fixed_point(T, x0, mixing=1.0, max_iter=1, tol=0)
     # one step of plain iteration would be cos(0) = 1; with mixing=0.25 it is 0.25
@@ -57,7 +60,7 @@ def test_nonconvergence_is_reported():
 
 
 def test_anderson_accelerates_damped_iteration():
-    T, _, _ = _cos_problem()
+    T, _, _, _ = _cos_problem()
     _, slow = fixed_point(T, np.array([0.1]), mixing=0.1)
     _, fast = anderson(T, np.array([0.1]), mixing=0.1)
     assert fast.converged and fast.iterations < slow.iterations / 3

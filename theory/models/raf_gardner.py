@@ -121,7 +121,9 @@ def derive() -> Derivation:
            "Stationarity of phi, differentiating under the integral sign (sympy, Leibniz rule).",
            [_check_gradient(phi, F)],
            F_q=F[0], F_R=F[1])
-    T = fe.fixed_point_map(d, {q: -2 * (1 - q)**2, R: 1 - q})
+
+    precond = {q: -2 * (1 - q)**2, R: 1 - q}
+    T = fe.fixed_point_map(d, precond)
 
     eps_gen = sp.acos(R) / sp.pi
     d.step("generalization error", "A typical solution and the teacher are unit vectors at "
@@ -130,10 +132,13 @@ def derive() -> Derivation:
 
     hints = [(kappa / sp.sqrt(q), sp.sqrt(1 - q) / sp.sqrt(q)),
              (sp.S(0), sp.sqrt(q - R**2) / sp.Abs(R))]
-    d.kernel("stationarity", [q, R], [("F_q", F[0]), ("F_R", F[1])],
-             "d phi/dq, d phi/dR", hints)
-    d.kernel("jacobian", [q, R], [(f"J_{a}{b}", J[i][j]) for i, a in enumerate("qR")
-                                  for j, b in enumerate("qR")], "Hessian of phi", hints)
+    # One kernel for Newton: F, its Jacobian, and the preconditioner c (T - theta = c F), so a
+    # Newton iteration, its line search and the fixed-point residual cost a single pass.
+    d.kernel("newton", [q, R],
+             [("F_q", F[0]), ("F_R", F[1])]
+             + [(f"J_{a}{b}", J[i][j]) for i, a in enumerate("qR") for j, b in enumerate("qR")]
+             + [("c_q", precond[q]), ("c_R", precond[R])],
+             "stationarity F = grad phi, Jacobian J = Hessian of phi, preconditioner c", hints)
     d.kernel("fixed_point", [q, R], [("T_q", T[0]), ("T_R", T[1])],
              "preconditioned fixed-point map", hints)
     d.kernel("free_entropy", [q, R], [("phi", phi)], "log Gardner volume per dimension", hints)
