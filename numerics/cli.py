@@ -145,7 +145,7 @@ def cmd_simulate(args):
     from . import api
     r = api.simulate(args.model, _parse_sets(args.set), N=args.N, instances=args.instances,
                      seed=args.seed)
-    print(json.dumps(r, allow_nan=False) if args.json else r["table"])
+    print(json.dumps(r["record"], allow_nan=False) if args.json else r["table"])
     return 0
 
 

@@ -18,6 +18,17 @@ from ..model import SaddlePointModel
 from ..results import Result
 
 
+def _simulation():
+    from ..simulation import raf_gardner as sim
+    return sim
+
+
+# Ladders for `memgen verify raf-gardner`: the default takes a few minutes on 2 cores, --quick
+# seconds; the largest sizes belong in the slow tests.
+DEFAULT_LADDER = (25, 50, 100, 200)
+QUICK_LADDER = (20, 40, 80)
+
+
 @dataclass
 class Capacity:
     alpha_c: float
@@ -117,9 +128,82 @@ class RafGardner(SaddlePointModel):
         return Result(self.name, v, {}, {"alpha_c": cap.alpha_c, "R": cap.R}, status,
                       self.derivation_hash, self._versions())
 
+    # -- simulation -------------------------------------------------------------------------
+    def simulate(self, params: dict, *, N: int = 100, instances: int = 50, seed: int = 0):
+        """Feasible fraction of sampled instances at (alpha, eps, kappa), with its binomial error,
+        next to the theory capacity. Returns a dict: record (JSON-ready) and a printable table."""
+        from ..errors import InputError
+        from ..simulation.stats import binomial_se
+        sim = _simulation()
+        v = self.validate(params)
+        if N < 2 or instances < 1:
+            raise InputError(f"simulate needs N >= 2 and instances >= 1 (got N={N}, "
+                             f"instances={instances})")
+        P = max(1, round(v["alpha"] * N))
+        feasible = 0
+        for i in range(instances):
+            inst = sim.sample_instance(N, P, v["eps"], sim.instance_seed(seed, N, i))
+            feasible += bool(sim.is_feasible(inst.X, inst.y, v["kappa"]))
+        cap = self.capacity(v["eps"], v["kappa"])
+        frac = feasible / instances
+        se = float(binomial_se(feasible, instances))
+        record = {"model": self.name, "params": v, "N": N, "P": P, "instances": instances,
+                  "seed": seed, "feasible": feasible, "feasible_fraction": frac,
+                  "feasible_fraction_se": se, "theory": {"alpha_c": cap.alpha_c, "R": cap.R},
+                  "derivation_hash": self.derivation_hash, "versions": self._versions()}
+        side = "below" if P / N < cap.alpha_c else "above"
+        table = (f"raf-gardner simulate: N={N}, P={P} (alpha={P / N:.4g}), eps={v['eps']:g}, "
+                 f"kappa={v['kappa']:g}, {instances} instances (seed {seed})\n"
+                 f"  feasible fraction {frac:.3f} +- {se:.3f}; theory alpha_c = {cap.alpha_c:.6g} "
+                 f"({side} capacity)")
+        return {"record": record, "table": table}
+
+    def verify(self, params: dict, *, Ns=None, instances=None, seed: int = 0, workers: int = 1,
+                out_dir="memgen-out", quick: bool = False, progress=None):
+        """N ladder of per-instance capacities against alpha_c(eps, kappa), with a verdict.
+
+        Pass iff the 1/N extrapolation of the per-N median capacity is within 3 standard errors of
+        alpha_c (see numerics/simulation/raf_gardner.py for the statistics). Writes a JSON record
+        (parameters, derivation hash, versions, verdict) and a figure to ``out_dir``.
+        """
+        import json
+        from pathlib import Path
+
+        from ..errors import InputError
+        sim = _simulation()
+        base = {"eps": 0.5, "kappa": 0.0}
+        base.update(params)
+        base.pop("alpha", None)
+        v = self.validate(base)
+        v.pop("alpha")
+        Ns = list(Ns or (QUICK_LADDER if quick else DEFAULT_LADDER))
+        instances = instances or (40 if quick else 60)
+        if len(Ns) < 2 or min(Ns) < 5 or instances < 5:
+            raise InputError("verify needs a ladder of >= 2 sizes N >= 5 and >= 5 instances")
+        cap = self.capacity(v["eps"], v["kappa"])
+        if not math.isfinite(cap.alpha_c):
+            raise InputError(f"alpha_c(eps={v['eps']:g}, kappa={v['kappa']:g}) is infinite (never "
+                             "UNSAT): nothing to verify; choose eps > 0 or kappa > 0")
+        prog = (lambda done, total: progress(done, total)) if progress else None
+        res = sim.run_ladder(v["eps"], v["kappa"], cap.alpha_c, Ns, instances, seed,
+                             workers=workers, progress=prog)
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        stem = f"verify-raf-gardner-eps{v['eps']:g}-kappa{v['kappa']:g}-seed{seed}"
+        figure = sim.plot_ladder(res, out / f"{stem}.png")
+        record = {"model": self.name, "params": v, "theory": {"alpha_c": cap.alpha_c, "R": cap.R,
+                                                              "error": cap.error},
+                  "ladder": res.to_dict(), "passed": bool(res.passed),
+                  "status": {"converged": cap.converged, "verdict": "PASS" if res.passed else "FAIL"},
+                  "derivation_hash": self.derivation_hash, "versions": self._versions()}
+        path = out / f"{stem}.json"
+        path.write_text(json.dumps(record, indent=1, allow_nan=False))
+        table = (f"raf-gardner verify: eps={v['eps']:g}, kappa={v['kappa']:g}; theory alpha_c = "
+                 f"{cap.alpha_c:.10g} (R = {cap.R:.6g}), derivation {self.derivation_hash}\n"
+                 + sim.format_table(res))
+        return {"record": record, "table": table, "figure": str(figure), "path": str(path),
+                "passed": bool(res.passed)}
+
     def _versions(self):
         from ..kernels import versions
         return versions()
-
-
-MODEL = RafGardner
