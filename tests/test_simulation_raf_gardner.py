@@ -285,6 +285,11 @@ def test_cover_ladder_passes(tmp_path):
     assert (tmp_path / "ladder.png").stat().st_size > 10_000 and out.endswith(".png")
     rg.plot_ladder(d, tmp_path / "ladder2.png")          # also from the dict
     assert "PASS" in table and "alpha_half" in table and "a_inf" in rg.format_table(d)
+    # re-analysis from the JSON dict reproduces the result; a new alpha_c only moves the verdict
+    again = rg.reanalyse(json.loads(s), 2.0)
+    assert _strip_timing(again.to_dict()) == _strip_timing(d)
+    moved = rg.reanalyse(d, 2.5)
+    assert moved.a_inf == res.a_inf and not moved.passed
 
 
 _TIMING_KEYS = {"wall_seconds", "solve_seconds", "workers"}

@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import importlib
+import sys
 
 from ..errors import UnknownModelError
+from ..progress import stderr_message
 
 # model name -> (module under memgenkit.numerics.models, class name)
 MODELS = {
@@ -13,9 +15,14 @@ _INSTANCES: dict = {}
 
 
 def get(name: str, progress=None):
-    """The (per-process, shared) model object for ``name``."""
+    """The (per-process, shared) model object for ``name``.
+
+    ``progress``: callable(str) told when kernels compile (first use with a toolchain); by
+    default a line on stderr when stderr is a terminal, since compilation takes seconds."""
     if name not in MODELS:
         raise UnknownModelError(name, list(MODELS))
+    if progress is None and sys.stderr.isatty():
+        progress = stderr_message
     if name not in _INSTANCES:
         mod, cls = MODELS[name]
         _INSTANCES[name] = getattr(importlib.import_module(f"{__name__}.{mod}"), cls)(progress)

@@ -93,6 +93,8 @@ __all__ = [
     "PerNResult",
     "LadderResult",
     "run_ladder",
+    "analyse_capacities",
+    "reanalyse",
     "plot_ladder",
     "format_table",
     "benchmark_solves",
@@ -714,8 +716,48 @@ def run_ladder(eps: float, kappa: float, alpha_c: float, Ns: Sequence[int], n_in
                 if progress is not None:
                     progress(k + 1, total)
 
+    raw = {N: {"capacities_P": [results[(N, i)].P for i in range(n_instances)],
+               "censored": [results[(N, i)].censored for i in range(n_instances)],
+               "n_solves": [results[(N, i)].n_solves for i in range(n_instances)],
+               "solve_seconds": float(sum(results[(N, i)].solve_seconds for i in range(n_instances))),
+               "wall_seconds": float(sum(results[(N, i)].wall_seconds for i in range(n_instances)))}
+           for N in Ns}
+    return analyse_capacities(eps, kappa, alpha_c, raw, seed=seed, alpha_grid=alpha_grid,
+                              wall_seconds=time.perf_counter() - t0, workers=workers)
+
+
+def reanalyse(result, alpha_c: float, alpha_grid=None) -> LadderResult:
+    """Redo the finite-size analysis of a finished ladder against a new
+    ``alpha_c`` (no new solves).  ``result``: a :class:`LadderResult` or its
+    ``to_dict()`` (e.g. loaded from JSON).  The capacities do not depend on the
+    ``alpha_c`` used while searching, so this equals a fresh :func:`run_ladder`
+    with the new value except for timings and solve counts."""
+    per = _per_n_dicts(result)
+    raw = {p["N"]: {k: p[k] for k in ("capacities_P", "censored", "n_solves",
+                                       "solve_seconds", "wall_seconds")} for p in per}
+    return analyse_capacities(_get(result, "eps"), _get(result, "kappa"), alpha_c, raw,
+                              seed=_get(result, "seed"), alpha_grid=alpha_grid,
+                              wall_seconds=_get(result, "wall_seconds") or 0.0,
+                              workers=_get(result, "workers") or 1)
+
+
+def analyse_capacities(eps: float, kappa: float, alpha_c: float, raw: dict, *, seed: int = -1,
+                       alpha_grid=None, wall_seconds: float = 0.0, workers: int = 1) -> LadderResult:
+    """Finite-size analysis of per-instance capacities (used by :func:`run_ladder`).
+
+    ``raw`` maps ``N`` to a dict with ``capacities_P`` (list of int) and
+    optionally ``censored``, ``n_solves``, ``solve_seconds``, ``wall_seconds``.
+    All sizes must have the same number of instances.
+    """
+    Ns = sorted(int(N) for N in raw)
+    n_list = {len(raw[N]["capacities_P"]) for N in Ns}
+    if len(n_list) != 1:
+        raise ValueError("all sizes must have the same number of instances")
+    n_instances = n_list.pop()
+    if n_instances < 2:
+        raise ValueError("need at least 2 instances per N")
     # common alpha grid
-    all_alpha = np.array([r.alpha for r in results.values()])
+    all_alpha = np.concatenate([np.asarray(raw[N]["capacities_P"], dtype=float) / N for N in Ns])
     if alpha_grid is None:
         lo_a = min(all_alpha.min(), alpha_c) * 0.98
         hi_a = max(all_alpha.max(), alpha_c) * 1.02
@@ -726,9 +768,9 @@ def run_ladder(eps: float, kappa: float, alpha_c: float, Ns: Sequence[int], n_in
     notes = []
     med_method = None
     for N in Ns:
-        rs = [results[(N, i)] for i in range(n_instances)]
-        P = np.array([r.P for r in rs])
-        cens = np.array([r.censored for r in rs])
+        rN = raw[N]
+        P = np.asarray(rN["capacities_P"], dtype=int)
+        cens = np.asarray(rN.get("censored", [False] * n_instances), dtype=bool)
         alpha = P / N
         # feasible fraction: censored instances are feasible at every grid alpha
         feas_counts = np.array([np.sum((alpha >= a) | cens) for a in alpha_grid])
@@ -748,14 +790,14 @@ def run_ladder(eps: float, kappa: float, alpha_c: float, Ns: Sequence[int], n_in
         ah, se = me.median / N, me.se / N
         per_N.append(PerNResult(
             N=N, n_instances=n_instances, capacities_P=P.tolist(), censored=cens.tolist(),
-            n_solves=[r.n_solves for r in rs], alpha_half=ah, alpha_half_se=se,
+            n_solves=list(rN.get("n_solves", [])), alpha_half=ah, alpha_half_se=se,
             alpha_half_ci95=[me.ci_low / N, me.ci_high / N], mean_alpha=float(alpha.mean()),
             sd_alpha=float(alpha.std(ddof=1)), feasible_fraction=f.tolist(),
             fraction_se=np.atleast_1d(_stats.binomial_se(feas_counts, n_instances)).tolist(),
             wilson_low=np.atleast_1d(wl).tolist(), wilson_high=np.atleast_1d(wh).tolist(),
             distance_to_alpha_c=ah - alpha_c, z_to_alpha_c=(ah - alpha_c) / se if se > 0 else math.nan,
-            solve_seconds=float(sum(r.solve_seconds for r in rs)),
-            wall_seconds=float(sum(r.wall_seconds for r in rs))))
+            solve_seconds=float(rN.get("solve_seconds", 0.0) or 0.0),
+            wall_seconds=float(rN.get("wall_seconds", 0.0) or 0.0)))
 
     # extrapolation
     xs = np.array([1.0 / p.N for p in per_N])
@@ -803,7 +845,7 @@ def run_ladder(eps: float, kappa: float, alpha_c: float, Ns: Sequence[int], n_in
                         alt_fits=alt_fits, z_inf=float(z_inf), passed=passed,
                         verdict_rule=VERDICT_RULE, trend=trend,
                         median_se_method=str(med_method),
-                        wall_seconds=time.perf_counter() - t0, workers=int(workers or 1),
+                        wall_seconds=float(wall_seconds), workers=int(workers or 1),
                         notes=notes)
 
 
@@ -881,7 +923,8 @@ def format_table(result) -> str:
         z = p["z_to_alpha_c"]
         zs = f"{z:+10.2f}" if z is not None and math.isfinite(z) else f"{'nan':>10}"
         lines.append(f"{p['N']:>6d} {p['n_instances']:>5d} {p['alpha_half']:>11.5f} "
-                     f"{p['alpha_half_se']:>9.5f} {zs} {np.mean(p['n_solves']):>11.2f}")
+                     f"{p['alpha_half_se']:>9.5f} {zs} "
+                     f"{(np.mean(p['n_solves']) if p['n_solves'] else float('nan')):>11.2f}")
     lines.append("-" * 57)
     a, se, b = _get(result, "a_inf"), _get(result, "a_inf_se"), _get(result, "b")
     fit = _get(result, "fit") or {}
