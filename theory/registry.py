@@ -6,9 +6,6 @@ import importlib
 # model name -> module under memgenkit.theory.models (one model per file)
 MODELS = {
     "raf-gardner": "raf_gardner",
-    "raf-erm": "raf_erm",
-    "hopfield-ags": "hopfield_ags",
-    "hopfield-snr": "hopfield_snr",
 }
 
 

@@ -10,8 +10,6 @@ from ..progress import stderr_message
 # model name -> (module under memgenkit.numerics.models, class name)
 MODELS = {
     "raf-gardner": ("raf_gardner", "RafGardner"),
-    "hopfield-ags": ("hopfield_ags", "HopfieldAGS"),
-    "hopfield-snr": ("hopfield_snr", "HopfieldSNR"),
 }
 _INSTANCES: dict = {}
 
