@@ -19,7 +19,7 @@ from .continuation import continuation as _continuation
 from .sweep import parse_grid, sweep as _sweep
 
 __all__ = ["list_models", "model", "solve", "boundary", "capacity", "continuation", "sweep",
-           "simulate", "verify", "parse_grid", "derive", "check_derivations"]
+           "simulate", "verify", "parse_grid", "derive", "check_derivations", "optimize"]
 
 _SOLVE_OPTIONS = ("init", "method", "mixing", "tol", "max_iter", "trace")
 
@@ -109,3 +109,67 @@ def check_derivations(model_name: str | None = None):
     from . import derive as _derive
     names = [model_name] if model_name else list(_models.MODELS)
     return {n: _derive.stale(n) for n in names}
+
+
+def optimize(model_name: str, params: dict | None = None, *, minimize: str, over: str,
+             bounds=None, log: bool | None = None, xtol: float = 1e-6, **kw):
+    """Minimize an observable over one parameter (bounded Brent on converged solves).
+
+    ``bounds`` (lo, hi) default to the parameter's declared range, clipped to [1e-4, 1e2] for
+    positive unbounded parameters; the search runs in log10 of the parameter when it is positive
+    (``log`` overrides). Points whose solve does not converge count as +inf and are reported.
+    Returns a dict: argmin, minimum, the solve there, evaluations, unconverged points, and a
+    message when the minimum sits at the edge of the search range.
+    """
+    import math
+
+    from scipy.optimize import minimize_scalar
+
+    from .errors import InputError
+    from .params import param_specs
+    params_kw, opts = _split(kw)
+    m = _models.get(model_name)
+    base = {**(params or {}), **params_kw}
+    specs = {s.name: s for s in param_specs(m.stem)}
+    if over not in specs:
+        raise InputError(f"--over '{over}': model '{model_name}' has no numeric parameter "
+                         f"'{over}' (choose one of {', '.join(specs)})")
+    spec = specs[over]
+    if bounds is None:
+        lo = spec.lower if spec.lower is not None else -1e2
+        hi = spec.upper if spec.upper is not None else 1e2
+        if spec.lower is not None and spec.lower <= 0 and spec.lower_open:
+            lo = 1e-4
+        bounds = (lo, hi)
+    lo, hi = map(float, bounds)
+    if not lo < hi:
+        raise InputError(f"empty search range for {over}: [{lo}, {hi}]")
+    spec.check(lo), spec.check(hi)
+    use_log = (lo > 0) if log is None else bool(log)
+    evals, bad = [], []
+
+    def objective(u):
+        v = 10.0 ** u if use_log else u
+        r = m.solve({**base, over: v}, **opts)
+        val = r.observables.get(minimize) if r.converged else None
+        if r.converged and val is None:
+            raise InputError(f"--minimize '{minimize}': not an observable of {model_name} "
+                             f"(observables: {', '.join(r.observables)})")
+        evals.append((v, val))
+        if val is None or not math.isfinite(val):
+            bad.append(v)
+            return math.inf
+        return val
+    a, b = (math.log10(lo), math.log10(hi)) if use_log else (lo, hi)
+    res = minimize_scalar(objective, bounds=(a, b), method="bounded",
+                          options={"xatol": xtol})
+    x = 10.0 ** res.x if use_log else float(res.x)
+    best = m.solve({**base, over: x}, **opts)
+    edge = abs(res.x - a) < 10 * xtol or abs(res.x - b) < 10 * xtol
+    msg = (f"minimum at the edge of the search range [{lo:g}, {hi:g}]: widen --range"
+           if edge else "")
+    return {"model": model_name, "params": best.params, "over": over, "minimize": minimize,
+            "argmin": x, "minimum": best.observables.get(minimize), "log_search": use_log,
+            "range": [lo, hi], "converged": bool(best.converged and res.success and not edge),
+            "evaluations": len(evals), "unconverged_points": bad, "message": msg,
+            "solution": best.to_dict()}

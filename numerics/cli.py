@@ -14,17 +14,32 @@ from pathlib import Path
 from .errors import InputError
 
 
+# Parameters whose values are names or lists rather than numbers.
+_CATEGORICAL = ("loss", "activation", "exceptions")
+
+
 def _parse_sets(items) -> dict:
     out = {}
     for item in items or []:
         if "=" not in item:
             raise InputError(f"malformed --set '{item}': expected name=value")
         k, v = (s.strip() for s in item.split("=", 1))
+        if k in _CATEGORICAL:  # raf-erm: loss=hinge, activation=relu; ti-krr: exceptions=6>4
+            out[k] = v
+            continue
         try:
             out[k] = float(v)
         except ValueError:
             raise InputError(f"malformed --set '{item}': value of '{k}' is not a number") \
                 from None
+    return out
+
+
+def _params(args) -> dict:
+    """--set values, plus --exceptions (a string, e.g. 6>4,9>5) where given."""
+    out = _parse_sets(args.set)
+    if getattr(args, "exceptions", None) is not None:
+        out["exceptions"] = args.exceptions
     return out
 
 
@@ -100,7 +115,7 @@ def cmd_solve(args):
     from . import api
     opts = {"method": args.method, "mixing": args.mixing, "tol": args.tol,
             "trace": args.trace}
-    r = api.solve(args.model, _parse_sets(args.set), **opts)
+    r = api.solve(args.model, _params(args), **opts)
     _print_result(r, args.json)
     if args.trace and not args.json:
         print("  trace (fixed-point residual per iteration): "
@@ -110,7 +125,7 @@ def cmd_solve(args):
 
 def cmd_boundary(args):
     from . import api
-    r = api.boundary(args.model, _parse_sets(args.set))
+    r = api.boundary(args.model, _params(args))
     _print_result(r, args.json)
     return 0 if r.converged else 1
 
@@ -143,7 +158,7 @@ def cmd_sweep(args):
 
 def cmd_simulate(args):
     from . import api
-    r = api.simulate(args.model, _parse_sets(args.set), N=args.N, instances=args.instances,
+    r = api.simulate(args.model, _params(args), N=args.N, instances=args.instances,
                      seed=args.seed)
     print(json.dumps(r["record"], allow_nan=False) if args.json else r["table"])
     return 0
@@ -154,7 +169,7 @@ def cmd_verify(args):
     from .progress import Progress
     Ns = [int(x) for x in args.ladder.split(",")] if args.ladder else None
     with Progress(0, f"verify {args.model}") as bar:
-        r = api.verify(args.model, _parse_sets(args.set), Ns=Ns, instances=args.instances,
+        r = api.verify(args.model, _params(args), Ns=Ns, instances=args.instances,
                        seed=args.seed, workers=args.workers, out_dir=args.out_dir,
                        quick=args.quick, progress=bar)
     if args.json:
@@ -163,6 +178,34 @@ def cmd_verify(args):
         print(r["table"])
         print(f"figure: {r['figure']}\nresults: {r['path']}")
     return 0 if r["passed"] else 1
+
+
+def cmd_optimize(args):
+    from . import api
+    bounds = None
+    if args.range:
+        try:
+            bounds = tuple(float(x) for x in args.range.split(":"))
+            assert len(bounds) == 2
+        except (ValueError, AssertionError):
+            raise InputError(f"malformed --range '{args.range}': expected LO:HI") from None
+    r = api.optimize(args.model, _parse_sets(args.set), minimize=args.minimize, over=args.over,
+                     bounds=bounds)
+    if args.json:
+        print(json.dumps(r, allow_nan=False))
+    else:
+        print(f"{r['model']}: minimize {r['minimize']} over {r['over']} in "
+              f"[{r['range'][0]:g}, {r['range'][1]:g}]"
+              + (" (log scale)" if r["log_search"] else ""))
+        print(f"  argmin {r['over']} = {_fmt(r['argmin'])}, {r['minimize']} = "
+              f"{_fmt(r['minimum'])}  ({r['evaluations']} solves)")
+        obs = r["solution"]["observables"]
+        print("  there:  " + ", ".join(f"{k}={_fmt(v)}" for k, v in obs.items()))
+        if r["unconverged_points"]:
+            print(f"  {len(r['unconverged_points'])} points did not converge (treated as +inf)")
+        if r["message"]:
+            print(f"  message: {r['message']}")
+    return 0 if r["converged"] else 1
 
 
 def cmd_plot(args):
@@ -209,13 +252,20 @@ def build_parser():
                             help="weight on the new iterate in damped iterations (default 0.5)")
             sp.add_argument("--tol", type=float, default=1e-12)
 
+    def exceptions_opt(sp):
+        sp.add_argument("--exceptions", metavar="A>B,...",
+                        help="ti-krr: trained exceptions, item A beats the higher item B, e.g. "
+                             "6>4,9>5 (quote it in a shell)")
+
     s = sub.add_parser("solve", help="solve the saddle-point equations")
     common(s)
+    exceptions_opt(s)
     s.add_argument("--trace", action="store_true", help="print the residual per iteration")
     s.set_defaults(func=cmd_solve)
 
     b = sub.add_parser("boundary", help="phase boundary (raf-gardner: alpha_c, R at capacity)")
     common(b, solve_opts=False)
+    exceptions_opt(b)
     b.set_defaults(func=cmd_boundary)
 
     w = sub.add_parser("sweep", help="resumable grid sweep")
@@ -229,6 +279,7 @@ def build_parser():
 
     m = sub.add_parser("simulate", help="sample finite-N instances and measure")
     common(m, solve_opts=False)
+    exceptions_opt(m)
     m.add_argument("--N", type=int, default=100)
     m.add_argument("--instances", type=int, default=50)
     m.add_argument("--seed", type=int, default=0)
@@ -236,6 +287,7 @@ def build_parser():
 
     v = sub.add_parser("verify", help="theory against finite-N simulation, with a verdict")
     common(v, solve_opts=False)
+    exceptions_opt(v)
     v.add_argument("--ladder", help="comma-separated N values, e.g. 50,100,200,400")
     v.add_argument("--instances", type=int, default=None)
     v.add_argument("--seed", type=int, default=0)
@@ -243,6 +295,14 @@ def build_parser():
     v.add_argument("--out-dir", default="memgen-out")
     v.add_argument("--quick", action="store_true", help="small ladder (seconds, for tests)")
     v.set_defaults(func=cmd_verify)
+
+    o = sub.add_parser("optimize", help="minimize an observable over one parameter")
+    common(o, solve_opts=False)
+    o.add_argument("--minimize", required=True, metavar="OBSERVABLE")
+    o.add_argument("--over", required=True, metavar="PARAM")
+    o.add_argument("--range", metavar="LO:HI", help="search range (default: declared range, "
+                   "positive parameters searched in log scale on [1e-4, 1e2])")
+    o.set_defaults(func=cmd_optimize)
 
     pl = sub.add_parser("plot", help="plot theory curves along a parameter, or a sweep file")
     pl.add_argument("model", nargs="?")

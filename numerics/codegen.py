@@ -38,6 +38,9 @@ class KernelPrinter(PythonCodePrinter):
     def _print_GH(self, e):
         return f"gh({self._print(e.args[0])})"
 
+    def _print_ProxLogistic(self, e):
+        return f"prox_logistic({self._print(e.args[0])}, {self._print(e.args[1])})"
+
     def _print_Abs(self, e):
         return f"abs({self._print(e.args[0])})"
 
@@ -133,7 +136,10 @@ def generate_module(derivation_json: str, stem: str) -> str:
            "import math", "", "import numpy as np", "from numba import njit", "",
            "from memgenkit.numerics.quadrature import GL_W, GL_X, MAX_EDGES, NODES, TAIL, "
            "build_edges",
-           "from memgenkit.numerics.special import H, gh, logH, npdf", "",
+           "from memgenkit.numerics.special import H, gh, logH, npdf", ""]
+    if "ProxLogistic" in derivation_json:  # only models with implicit proximal operators
+        out[-1:] = ["from memgenkit.numerics.prox import prox_logistic", ""]
+    out += [
            f"MODEL = {d['model']!r}",
            f"DERIVATION_HASH = {d['hash']!r}",
            "# name, lower, upper, lower_open, upper_open, default, description",

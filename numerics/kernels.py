@@ -74,7 +74,7 @@ def cache_key(stem: str) -> str:
     for k, v in sorted(versions().items()):
         h.update(f"{k}={v};".encode())
     for path in (_source_path(stem), _NUMERICS_DIR / "special.py",
-                 _NUMERICS_DIR / "quadrature.py"):
+                 _NUMERICS_DIR / "quadrature.py", _NUMERICS_DIR / "prox.py"):
         h.update(path.read_bytes())
     return h.hexdigest()[:16]
 

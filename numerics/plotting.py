@@ -76,4 +76,6 @@ def plot_from_cli(args):
     recs = [r.to_dict() for r in c.forward.results]
     ynames = args.y.split(",") if args.y else list(m.order_names) + ["eps_gen"]
     return plot_curves(recs, name, ynames, args.out,
-                       f"{args.model} " + ", ".join(f"{k}={v:g}" for k, v in fixed.items()))
+                       f"{args.model} " + ", ".join(
+                           f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}"
+                           for k, v in fixed.items()))

@@ -54,8 +54,10 @@ def parse_grid(spec: str) -> tuple[str, list[float]]:
 
 
 def _key(params: dict) -> str:
-    return json.dumps({k: float(f"{v:.15g}") for k, v in sorted(params.items())},
-                      sort_keys=True)
+    # Numbers rounded to 15 digits so a value read back from JSON maps to the same key;
+    # categorical parameters (a loss name, an exception list) are kept as they are.
+    return json.dumps({k: float(f"{v:.15g}") if isinstance(v, (int, float)) else v
+                       for k, v in sorted(params.items())}, sort_keys=True)
 
 
 def _read_existing(path: Path, header: dict) -> dict:

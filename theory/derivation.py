@@ -34,6 +34,8 @@ def to_srepr(expr) -> str:
 def from_srepr(text: str):
     namespace = {name: getattr(sp, name) for name in dir(sp) if not name.startswith("_")}
     namespace.update(SPECIAL_FUNCTIONS)
+    from .prox import PROX_FUNCTIONS  # implicit proximal operators (raf-erm logistic)
+    namespace.update(PROX_FUNCTIONS)
     return eval(text, namespace)  # srepr output is a sympy constructor call by definition
 
 

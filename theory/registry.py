@@ -6,6 +6,11 @@ import importlib
 # model name -> module under memgenkit.theory.models (one model per file)
 MODELS = {
     "raf-gardner": "raf_gardner",
+    "raf-erm": "raf_erm",
+    "raf-bayes": "raf_bayes",
+    "hopfield-ags": "hopfield_ags",
+    "hopfield-snr": "hopfield_snr",
+    "ti-krr": "ti_krr",
 }
 
 

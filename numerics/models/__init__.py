@@ -10,6 +10,11 @@ from ..progress import stderr_message
 # model name -> (module under memgenkit.numerics.models, class name)
 MODELS = {
     "raf-gardner": ("raf_gardner", "RafGardner"),
+    "raf-erm": ("raf_erm", "RafErm"),
+    "raf-bayes": ("raf_bayes", "RafBayes"),
+    "hopfield-ags": ("hopfield_ags", "HopfieldAGS"),
+    "hopfield-snr": ("hopfield_snr", "HopfieldSNR"),
+    "ti-krr": ("ti_krr", "TiKrr"),
 }
 _INSTANCES: dict = {}
 

@@ -1,0 +1,292 @@
+"""raf-erm: ridge / kernel ERM on Rules-and-Facts data (square, hinge, logistic losses).
+
+Conventions are those of theory/models/raf_erm.py: order parameters m, q, V of the linear part of
+the predictor h = mu1 w.x/sqrt(d) (conjugates mhat, qhat, Vhat reported with them), kernel
+coefficients (mu1, mustar) of the Gaussian-equivalent kernel mu1^2 XX^T/d + mustar^2 I (mu0 = 0),
+ridge lam. Extra, non-numeric parameters:
+
+* ``loss``: square (default) | hinge | logistic (codes 0, 1, 2 are accepted too);
+* ``activation``: sign | relu | erf | tanh | linear; sets (mu1, mustar) to that activation's
+  random-feature kernel coefficients, mu1 = E z s(z), mustar^2 = E s^2 - mu0^2 - mu1^2 (mu0 is
+  dropped: the constant kernel part is not modelled).
+
+Solving: the square loss is closed form (kernel ``closed_form_square``); hinge and logistic iterate
+(m, q, V) <- prior(channel(m, q, V)) with Anderson acceleration (``mixing`` = weight on the new
+iterate). Separability: for hinge/logistic below the raf-gardner capacity alpha_c(eps, kappa = 0)
+the training set is linearly separable (mustar = 0); as lam -> 0 the logistic norm grows without
+bound and the hinge solution tends to the max-margin one. A solve whose norm runs away (q beyond
+``Q_RUNAWAY``) or that fails there is reported as not converged with that diagnosis.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from ..errors import InputError, ParameterError
+from ..model import SaddlePointModel
+from ..results import Result
+
+LOSSES = ("square", "hinge", "logistic")
+Q_RUNAWAY = 1e8  # q = mu1^2 |w|^2/d beyond this: the norm is running away
+
+
+def activation_coefficients(name: str) -> tuple[float, float, float]:
+    """(mu0, mu1, mustar) of a random-feature activation on z ~ N(0, 1)."""
+    if name == "linear":
+        return 0.0, 1.0, 0.0
+    if name == "sign":
+        return 0.0, math.sqrt(2 / math.pi), math.sqrt(1 - 2 / math.pi)
+    if name == "relu":
+        mu0, mu1 = 1 / math.sqrt(2 * math.pi), 0.5
+        return mu0, mu1, math.sqrt(0.5 - mu0**2 - mu1**2)
+    if name == "erf":
+        mu1 = 2 / math.sqrt(3 * math.pi)
+        second = 2 / math.pi * math.asin(2 / 3)
+        return 0.0, mu1, math.sqrt(second - mu1**2)
+    if name == "tanh":
+        x, w = np.polynomial.hermite_e.hermegauss(200)
+        w = w / w.sum()
+        s = np.tanh(x)
+        mu1 = float(w @ (x * s))
+        return 0.0, mu1, math.sqrt(float(w @ s**2) - mu1**2)
+    raise ParameterError("activation", name, "activation in {sign, relu, erf, tanh, linear}")
+
+
+@njit(cache=True)
+def _anderson_njit(channel, prior, x0, p, mixing, tol, max_iter, q_max):
+    """Anderson-accelerated (memory 3) iteration of x <- prior(channel(x)), all in numba so a
+    solve costs little more than its kernel calls. Returns (x, iterations, residual, code) with
+    code 0 converged, 1 max_iter, 2 left the domain / not finite, 3 q beyond q_max. A step that
+    leaves the domain restarts from the damped step; callers fall back to the Python solvers."""
+    mem = 3
+    n = 3
+    X = np.zeros((mem + 1, n))
+    G = np.zeros((mem + 1, n))
+    hats = np.empty(n)
+    tx = np.empty(n)
+    x = x0.copy()
+    k = 0
+    res = np.inf
+    for it in range(1, max_iter + 1):
+        channel(x, p, hats)
+        prior(hats, p, tx)
+        res = 0.0
+        for i in range(n):
+            d = abs(tx[i] - x[i])
+            if not np.isfinite(d):
+                return x, it, np.inf, 2
+            res = max(res, d)
+        if res < tol:
+            return x, it, res, 0
+        g = tx - x
+        if k == mem + 1:  # drop the oldest
+            for j in range(mem):
+                X[j] = X[j + 1]
+                G[j] = G[j + 1]
+            k = mem
+        X[k] = x
+        G[k] = g
+        k += 1
+        new = x + mixing * g
+        if k > 1:
+            dG = (G[1:k] - G[:k - 1]).T.copy()
+            dX = (X[1:k] - X[:k - 1]).T.copy()
+            gamma = np.linalg.lstsq(dG, g)[0]
+            new = x + mixing * g - (dX + mixing * dG) @ gamma
+        ok = np.all(np.isfinite(new)) and new[1] > 0 and new[2] > 0 and new[0] ** 2 < new[1]
+        if not ok:
+            k = 0
+            step = mixing
+            new = x + step * g
+            while not (new[1] > 0 and new[2] > 0 and new[0] ** 2 < new[1]) and step > 1e-12:
+                step *= 0.5
+                new = x + step * g
+            if step <= 1e-12:
+                return x, it, res, 2
+        if new[1] > q_max:
+            return new, it, res, 3
+        x = new
+    return x, max_iter, res, 1
+
+
+class RafErm(SaddlePointModel):
+    """Rules-and-Facts ERM, ridge/kernel learners; also loss=square|hinge|logistic, activation=sign|relu|erf|tanh|linear."""  # noqa: E501
+
+    name = "raf-erm"
+    stem = "raf_erm"
+
+    # -- parameters ---------------------------------------------------------------------------
+    def validate(self, params: dict) -> dict:
+        params = dict(params)
+        loss = params.pop("loss", "square")
+        if isinstance(loss, (int, float)) and float(loss) in (0.0, 1.0, 2.0):
+            loss = LOSSES[int(loss)]
+        if loss not in LOSSES:
+            raise ParameterError("loss", loss, "loss in {square, hinge, logistic}")
+        act = params.pop("activation", None)
+        if act is not None:
+            _, mu1, mus = activation_coefficients(str(act))
+            # (mu1, mustar) may come along only when they are the activation's own (a result's
+            # params fed back in); anything else is ambiguous.
+            if any(k in params and float(params[k]) != v for k, v in (("mu1", mu1),
+                                                                      ("mustar", mus))):
+                raise InputError("give either activation or (mu1, mustar), not both")
+            params["mu1"], params["mustar"] = mu1, mus
+        out = super().validate(params)
+        out["loss"] = loss
+        if act is not None:
+            out["activation"] = str(act)
+        return out
+
+    def pvec(self, params: dict) -> np.ndarray:
+        return np.array([params[n] for n in self.param_names()], dtype=float)
+
+    def inside(self, x) -> bool:
+        m, q, V = x
+        return bool(np.all(np.isfinite(x)) and q > 0 and V > 0 and m * m < q)
+
+    def initial_guess(self, params):
+        return np.array([0.1, 0.5, 1.0])
+
+    # -- solving ------------------------------------------------------------------------------
+    def fixed_point_map(self, params):
+        p = self.pvec(params)
+        loss = params["loss"]
+
+        def T(x):
+            hats = self.call(f"channel_{loss}", x, p)
+            return self.call("prior", hats, p)
+        return T
+
+    def solve(self, params: dict | None = None, *, init=None, method="anderson", mixing=0.5,
+              tol=1e-12, max_iter=5000, trace=False, iterate=False, **kw) -> Result:
+        """Saddle point. Square loss: closed form (``iterate=True`` iterates instead, the check
+        used by the tests). Others: Anderson (default), damped fixed point, or ``njit`` (the
+        Anderson loop compiled with numba: fastest per point, compiled once per process)."""
+        from ..solvers import anderson, fixed_point
+        params = self.validate({**(params or {}), **kw})
+        if method in ("hybrid", "newton"):  # the toolkit-wide default: no Jacobian kernel here
+            method = "anderson"
+        p = self.pvec(params)
+        loss = params["loss"]
+        T = self.fixed_point_map(params)
+        if loss == "square" and not iterate:
+            x = self.call("closed_form_square", np.empty(0), p)
+            res = float(np.max(np.abs(T(x) - x)))
+            status = {"converged": bool(res < 1e-9 * (1 + abs(x).max())), "iterations": 0,
+                      "residual": res, "method": "closed-form", "message": ""}
+        else:
+            x0 = np.asarray(init if init is not None else self.initial_guess(params), float)
+            big = {"hit": False}
+
+            def inside(x):
+                if np.isfinite(x[1]) and x[1] > Q_RUNAWAY:
+                    big["hit"] = True
+                    return False
+                return self.inside(x)
+            common = dict(tol=tol, inside=inside, trace=trace, max_iter=max_iter)
+            st = None
+            if method == "njit":
+                # Opt-in: the whole Anderson loop in numba (about 0.2 ms a hinge point instead
+                # of ~1.5 ms), but numba cannot cache a function taking kernels as arguments, so
+                # it compiles once per process and loss (3-15 s): worth it for long sweeps only.
+                mod = self.module
+                x, its, res, code = _anderson_njit(getattr(mod, f"channel_{loss}"), mod.prior,
+                                                   x0, p, mixing, tol, max_iter, Q_RUNAWAY)
+                if code == 0:
+                    from ..solvers import SolveStatus
+                    st = SolveStatus(True, its, res, "anderson", "")
+                big["hit"] = code == 3
+            if st is not None:
+                pass
+            elif method == "fixed-point":
+                x, st = fixed_point(T, x0, mixing=mixing, **common)
+            elif method not in ("anderson", "njit"):
+                raise InputError(f"unknown method '{method}': choose anderson, fixed-point or "
+                                 "njit")
+            else:
+                x, st = anderson(T, x0, mixing=mixing, **common)
+                if not st.converged:  # plain damped iteration is slower but more robust
+                    x, st = fixed_point(T, x0, mixing=min(mixing, 0.3), **common)
+            status = st.to_dict()
+            if trace:
+                status["trace"] = [float(r) for r in st.trace]
+            sep = self.separability(params)
+            if not st.converged and sep["separable"]:
+                status["message"] = ("norm runs away: the data are linearly separable (alpha = "
+                                     f"{params['alpha']:g} < alpha_c = {sep['alpha_c']:.6g}), "
+                                     f"|w|^2/d reached {x[1] / params['mu1']**2:.4g} and grows "
+                                     f"as lam -> 0; lam = {params['lam']:g} is too small for a "
+                                     f"converged {loss} saddle point; increase lam"
+                                     + (" (q hit the runaway bound)" if big["hit"] else ""))
+                status["runaway"] = True
+            elif sep["separable"] and loss != "square":
+                why = (f"alpha < alpha_c = {sep['alpha_c']:.6g}" if math.isfinite(sep["alpha_c"])
+                       else "mustar > 0: the private features separate any training set")
+                tail = ("the norm diverges like log(1/lam)" if loss == "logistic" else
+                        "the solution tends to the max-margin one (bounded norm)")
+                status["message"] = f"separable regime ({why}): as lam -> 0 {tail}"
+        order = dict(zip(("m", "q", "V"), map(float, x)))
+        obs = {}
+        if status["converged"]:
+            hats = self.call(f"channel_{loss}", x, p)
+            order.update(zip(("mhat", "qhat", "Vhat"), map(float, hats)))
+            out = self.call(f"observables_{loss}", np.concatenate([x, hats]), p)
+            names = self.module.KERNELS[f"observables_{loss}"][1]
+            obs = dict(zip(names, map(float, out)))
+            obs["norm"] = math.sqrt(x[1]) / params["mu1"]  # |w|/sqrt(d) of the linear part
+        return self._result(params, order, obs, status)
+
+    def separability(self, params) -> dict:
+        """Linear separability of the training set (mustar = 0): alpha < alpha_c(eps, 0)."""
+        from . import get
+        if params["mustar"] > 0:
+            return {"separable": True, "alpha_c": math.inf}  # private features interpolate
+        cap = get("raf-gardner").capacity(params["eps"], 0.0)
+        return {"separable": bool(params["alpha"] < cap.alpha_c), "alpha_c": cap.alpha_c}
+
+    # -- simulation ---------------------------------------------------------------------------
+    def simulate(self, params: dict, *, N: int = 200, instances: int = 20, seed: int = 0):
+        from ..simulation import raf_erm as sim
+        v = self.validate(params)
+        if N < 2 or instances < 2:
+            raise InputError(f"simulate needs N >= 2 and instances >= 2 (got N={N}, "
+                             f"instances={instances})")
+        stats = sim.measure(v, N, instances, seed)
+        th = self.solve(v)
+        theory = dict(th.observables, m=th.order_params["m"], q=th.order_params["q"])
+        record = {"model": self.name, "params": v, "N": N, "instances": instances, "seed": seed,
+                  "simulation": stats, "theory": theory,
+                  "derivation_hash": self.derivation_hash, "versions": self._versions()}
+        return {"record": record, "table": sim.format_simulation(v, N, instances, seed, stats,
+                                                                 theory)}
+
+    def verify(self, params: dict, *, Ns=None, instances=None, seed: int = 0, workers: int = 1,
+               out_dir="memgen-out", quick: bool = False, progress=None, exact_kernel=None):
+        """Theory against finite-N ERM. With an activation and the square loss, the simulation
+        uses the activation's exact kernel (kernel ridge regression; ``exact_kernel=False`` to
+        use the equivalent features instead)."""
+        from ..simulation import raf_erm as sim
+        v = self.validate(params)
+        if exact_kernel is None:
+            exact_kernel = (v["loss"] == "square" and v.get("activation") in sim.EXACT_KERNELS)
+        if exact_kernel:
+            if not (v["loss"] == "square" and v.get("activation") in sim.EXACT_KERNELS):
+                raise InputError("the exact-kernel simulation needs loss=square and activation "
+                                 f"in {{{', '.join(sim.EXACT_KERNELS)}}}")
+            v = dict(v, exact_kernel=True)
+        Ns = list(Ns or (sim.QUICK_LADDER if quick else sim.DEFAULT_LADDER))
+        instances = instances or (20 if quick else 40)
+        if len(Ns) < 2 or min(Ns) < 10 or instances < 5:
+            raise InputError("verify needs a ladder of >= 2 sizes N >= 10 and >= 5 instances")
+        th = self.solve({k: x for k, x in v.items() if k != "exact_kernel"})
+        if not th.converged:
+            raise InputError(f"no converged theory point at these parameters: "
+                             f"{th.status['message']}")
+        return sim.verify(self, v, th, Ns, instances, seed, out_dir, progress)
+
+    def _versions(self):
+        from ..kernels import versions
+        return versions()

@@ -1,0 +1,286 @@
+"""Finite-size ERM on sampled Rules-and-Facts instances, and the theory-vs-simulation verdict.
+
+Every draw takes a seed (numpy SeedSequence children per N and instance). The learner is the one of
+theory/models/raf_erm.py in its primal form: features (mu1 x/sqrt(d), mustar e_mu), i.e. the
+Gaussian-equivalent kernel K = mu1^2 XX^T/d + mustar^2 I.
+
+* square loss: closed-form kernel ridge, a = (K + lam I)^{-1} y, predictions K a;
+* hinge / logistic: scikit-learn's LinearSVC (hinge, dual coordinate descent) and
+  LogisticRegression (lbfgs), fit_intercept=False, C = 1/lam on the explicit features (trusted
+  solvers; never a home-made one). A fit whose weight norm keeps growing as the solver tolerance
+  tightens (separable data, lam -> 0) is flagged ``runaway`` rather than returned as a number.
+
+Observables per instance: eps_gen = arccos(m/sqrt q)/pi from the instance's own overlaps (exact for
+fresh Gaussian inputs), eps_mem and eps_train_rule from the trained predictions on the training
+facts and rules, train_loss = (sum loss + lam/2 |theta|^2)/n, and m, q.
+With ``exact_kernel`` (square loss and an activation in EXACT_KERNELS) the simulation runs kernel
+ridge regression with the activation's exact random-feature kernel instead (eps_gen then measured
+on fresh test samples; m, q are not defined and not compared): a test of Gaussian equivalence.
+Verdict: per observable, a WLS fit of the per-N means against 1/N; the intercept must lie within
+3 standard errors (plus 1e-9) of the theory value.
+"""
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+
+from .stats import wls_line
+
+DEFAULT_LADDER = (100, 200, 400)
+QUICK_LADDER = (60, 120, 240)
+OBSERVABLES = ("eps_gen", "eps_mem", "eps_train_rule", "train_loss", "m", "q")
+
+
+def sample(N: int, alpha: float, eps: float, seed):
+    """X (n x d), labels y, fact mask, teacher w* (|w*|^2 = d)."""
+    rng = np.random.default_rng(seed)
+    n = max(2, int(round(alpha * N)))
+    w_star = rng.standard_normal(N)
+    w_star *= math.sqrt(N) / np.linalg.norm(w_star)
+    X = rng.standard_normal((n, N))
+    nu = X @ w_star / math.sqrt(N)
+    fact = rng.random(n) < eps
+    y = np.where(nu >= 0, 1.0, -1.0)
+    y[fact] = rng.choice([-1.0, 1.0], size=int(fact.sum()))
+    return X, y, fact, w_star
+
+
+def _loss(loss, margin):
+    if loss == "square":
+        return 0.5 * (1 - margin) ** 2
+    if loss == "hinge":
+        return np.maximum(0.0, 1 - margin)
+    return np.logaddexp(0.0, -margin)
+
+
+def fit(params, X, y):
+    """Train; returns (u, f_train, objective, runaway) with u = mu1 w the field weights."""
+    loss, lam, mu1, mustar = params["loss"], params["lam"], params["mu1"], params["mustar"]
+    n, N = X.shape
+    if loss == "square":
+        K = mu1**2 * (X @ X.T) / N + mustar**2 * np.eye(n)
+        a = np.linalg.solve(K + lam * np.eye(n), y)
+        f = K @ a
+        u = mu1**2 * (X.T @ a) / math.sqrt(N)  # field weights: h(x) = u.x/sqrt(N)
+        obj = float(np.sum(_loss(loss, y * f)) + lam / 2 * a @ K @ a)
+        return u, f, obj, False
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.svm import LinearSVC
+    F = mu1 * X / math.sqrt(N)
+    if mustar > 0:
+        F = np.hstack([F, mustar * np.eye(n)])
+    C = 1.0 / lam
+    runaway = False
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        try:
+            if loss == "hinge":
+                clf = LinearSVC(loss="hinge", C=C, fit_intercept=False, dual=True, tol=1e-10,
+                                max_iter=200000)
+            else:
+                clf = LogisticRegression(C=C, fit_intercept=False, tol=1e-12, max_iter=100000)
+            clf.fit(F, y)
+        except ConvergenceWarning:
+            runaway = True  # the solver could not reach a bounded minimizer at this tolerance
+    theta = clf.coef_.ravel()
+    f = F @ theta
+    # Stationarity of the objective, checked by us: lam theta = sum_mu -loss'(y f) y F_mu (a
+    # subgradient for the hinge). A solver stopped short of it (the separable case as lam -> 0,
+    # where the minimizer's norm runs away) is flagged rather than trusted.
+    if loss == "logistic":
+        grad = lam * theta - F.T @ (y / (1.0 + np.exp(np.clip(y * f, -700, 700))))
+        rel = np.linalg.norm(grad) / max(lam * np.linalg.norm(theta), 1e-300)
+        runaway = runaway or not rel < 1e-4
+    # Not converged: on separating fits that is the lam -> 0 runaway of the norm.
+    if runaway and loss == "logistic" and not np.all(y * f > 0):
+        runaway = "unconverged"
+    u = mu1 * theta[:N]
+    obj = float(np.sum(_loss(loss, y * f)) + lam / 2 * theta @ theta)
+    return u, f, obj, runaway
+
+
+EXACT_KERNELS = ("relu", "sign", "erf", "linear")
+
+
+def exact_kernel(act, A, B, N):
+    """The random-feature kernel E_w s(w.a/sqrt N) s(w.b/sqrt N), w ~ N(0, I), in closed form
+    (arc-cosine for relu and sign, Williams' kernel for erf): the exact kernel, not its Gaussian
+    linearization mu0^2 + mu1^2 a.b/N + mustar^2 delta."""
+    G = A @ B.T / N
+    na = np.sqrt(np.sum(A * A, axis=1) / N)[:, None]
+    nb = np.sqrt(np.sum(B * B, axis=1) / N)[None, :]
+    if act == "linear":
+        return G
+    if act == "erf":
+        return 2 / np.pi * np.arcsin(np.clip(2 * G / np.sqrt((1 + 2 * na**2) * (1 + 2 * nb**2)),
+                                             -1, 1))
+    c = np.clip(G / (na * nb), -1.0, 1.0)
+    th = np.arccos(c)
+    if act == "sign":
+        return 1 - 2 * th / np.pi
+    return na * nb / (2 * np.pi) * (np.sin(th) + (np.pi - th) * c)  # relu
+
+
+def measure_instance_exact_kernel(params, N, seed, n_test_factor=4) -> dict:
+    """Square loss with the exact kernel of params['activation']: kernel ridge regression
+    a = (K + lam I)^-1 y; eps_gen on fresh rule samples (n_test = 4 N per instance)."""
+    X, y, fact, w_star = sample(N, params["alpha"], params["eps"], seed)
+    ss = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
+    rng = np.random.default_rng(ss.spawn(1)[0])  # test inputs: a child stream of the instance
+    lam = params["lam"]
+    K = exact_kernel(params["activation"], X, X, N)
+    a = np.linalg.solve(K + lam * np.eye(len(y)), y)
+    f = K @ a
+    Xt = rng.standard_normal((n_test_factor * N, N))
+    yt = np.where(Xt @ w_star >= 0, 1.0, -1.0)
+    ft = exact_kernel(params["activation"], Xt, X, N) @ a
+    wrong = y * f < 0
+    return {"eps_gen": float(np.mean(yt * ft < 0)),
+            "eps_mem": float(wrong[fact].mean()) if fact.any() else math.nan,
+            "eps_train_rule": float(wrong[~fact].mean()) if (~fact).any() else math.nan,
+            "train_loss": float(np.sum(_loss("square", y * f)) + lam / 2 * a @ K @ a) / len(y),
+            "m": math.nan, "q": math.nan, "runaway": False, "unconverged": False,
+            "n_fact": int(fact.sum()), "n_rule": int((~fact).sum())}
+
+
+def measure_instance(params, N, seed) -> dict:
+    if params.get("exact_kernel"):
+        return measure_instance_exact_kernel(params, N, seed)
+    X, y, fact, w_star = sample(N, params["alpha"], params["eps"], seed)
+    u, f, obj, runaway = fit(params, X, y)
+    m = float(u @ w_star / N)
+    q = float(u @ u / N)
+    wrong = y * f < 0
+    return {"eps_gen": math.acos(max(-1.0, min(1.0, m / math.sqrt(q)))) / math.pi,
+            "eps_mem": float(wrong[fact].mean()) if fact.any() else math.nan,
+            "eps_train_rule": float(wrong[~fact].mean()) if (~fact).any() else math.nan,
+            "train_loss": obj / len(y), "m": m, "q": q, "runaway": runaway is True,
+            "unconverged": bool(runaway),
+            "n_fact": int(fact.sum()), "n_rule": int((~fact).sum())}
+
+
+def _seeds(seed, N, instances):
+    ss = np.random.SeedSequence([int(seed), int(N)])
+    return ss.spawn(instances)
+
+
+def measure(params, N, instances, seed) -> dict:
+    rows = [measure_instance(params, N, s) for s in _seeds(seed, N, instances)]
+    out = {"runaway": int(sum(r["runaway"] for r in rows)),
+           "unconverged": int(sum(r["unconverged"] for r in rows)),
+           "n_fact": int(sum(r["n_fact"] for r in rows)),
+           "n_rule": int(sum(r["n_rule"] for r in rows))}
+    for k in OBSERVABLES:
+        vals = np.array([r[k] for r in rows], float)
+        vals = vals[np.isfinite(vals)]
+        if len(vals) < 2:  # not measured (m, q of an exact nonlinear kernel)
+            continue
+        out[k] = {"mean": float(vals.mean()), "se": float(vals.std(ddof=1) / math.sqrt(len(vals))),
+                  "n": int(len(vals))}
+    return out
+
+
+def format_simulation(params, N, instances, seed, stats, theory) -> str:
+    lines = [f"raf-erm simulate: N={N}, loss={params['loss']}, alpha={params['alpha']:g}, "
+             f"eps={params['eps']:g}, lam={params['lam']:g}, mu1={params['mu1']:g}, "
+             f"mustar={params['mustar']:g}; {instances} instances (seed {seed})"]
+    if stats["unconverged"]:
+        lines.append(f"  WARNING: {stats['unconverged']} fits did not converge, "
+                     f"{stats['runaway']} of them separating the training set (runaway norm)")
+    for k in OBSERVABLES:
+        if k not in stats:
+            continue
+        th = theory.get(k)
+        lines.append(f"  {k:<15} {stats[k]['mean']:.5f} +- {stats[k]['se']:.5f}"
+                     + (f"   theory {th:.5f}" if th is not None else ""))
+    return "\n".join(lines)
+
+
+def verify(model, params, theory, Ns, instances, seed, out_dir, progress=None) -> dict:
+    th = dict(theory.observables)
+    th.update({"m": theory.order_params["m"], "q": theory.order_params["q"]})
+    per_n = {}
+    for i, N in enumerate(Ns):
+        per_n[N] = measure(params, N, instances, seed)
+        if progress:
+            progress(i + 1, len(Ns))
+    rows, passed = [], True
+    runaway = sum(per_n[N]["unconverged"] for N in Ns)
+    for k in OBSERVABLES:
+        if any(k not in per_n[N] for N in Ns):
+            continue
+        means = [per_n[N][k]["mean"] for N in Ns]
+        ses = [_se_floor(k, per_n[N], th[k]) for N in Ns]
+        fit_ = wls_line([1.0 / N for N in Ns], means, ses)
+        icpt, se = fit_.params[0], fit_.se[0]
+        z = abs(icpt - th[k]) / se if se > 0 else math.inf
+        ok = bool(abs(icpt - th[k]) <= 3 * se + 1e-9)
+        passed &= ok
+        rows.append({"observable": k, "theory": th[k], "extrapolated": icpt, "se": se,
+                     "z": z, "pass": ok, "means": means, "ses": ses})
+    passed = bool(passed and runaway == 0)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    tag = (f"verify-raf-erm-{params['loss']}{'-exactK' if params.get('exact_kernel') else ''}"
+           f"-a{params['alpha']:g}-eps{params['eps']:g}-"
+           f"lam{params['lam']:g}-mu1{params['mu1']:.4g}-mus{params['mustar']:.4g}-seed{seed}")
+    record = {"model": model.name, "params": params, "Ns": list(Ns), "instances": instances,
+              "seed": seed, "rows": rows, "runaway": runaway, "passed": passed,
+              "status": {"converged": theory.converged, "verdict": "PASS" if passed else "FAIL"},
+              "derivation_hash": model.derivation_hash, "versions": model._versions()}
+    path = out / f"{tag}.json"
+    path.write_text(json.dumps(record, indent=1, allow_nan=False))
+    figure = _plot(rows, Ns, out / f"{tag}.png")
+    lines = [f"raf-erm verify: loss={params['loss']}, alpha={params['alpha']:g}, "
+             f"eps={params['eps']:g}, lam={params['lam']:g}, mu1={params['mu1']:.4g}, "
+             f"mustar={params['mustar']:.4g}; N = {list(Ns)}, {instances} instances, seed {seed}"
+             + (f"; simulated with the exact {params['activation']} kernel"
+                if params.get("exact_kernel") else ""),
+             f"  {'observable':<15} {'theory':>10} {'N->oo fit':>10} {'se':>9} {'z':>6}  verdict"]
+    for r in rows:
+        lines.append(f"  {r['observable']:<15} {r['theory']:10.5f} {r['extrapolated']:10.5f} "
+                     f"{r['se']:9.5f} {r['z']:6.2f}  {'PASS' if r['pass'] else 'FAIL'}")
+    if runaway:
+        lines.append(f"  {runaway} fits did not converge (runaway norm on separable data, or "
+                     "the solver stopped short of stationarity): FAIL")
+    lines.append(f"  verdict: {'PASS' if passed else 'FAIL'}")
+    return {"record": record, "table": "\n".join(lines), "figure": str(figure),
+            "path": str(path), "passed": passed}
+
+
+def _se_floor(k, stats, p_theory):
+    """Standard error of a per-N mean. For the error fractions the spread over instances
+    underestimates the error when errors are rare (zero counts give se = 0): the binomial
+    error of the pooled count, sqrt(p(1-p)/M) with p the theory value (at least 1/M), is a floor."""
+    se = stats[k]["se"]
+    if k in ("eps_mem", "eps_train_rule"):
+        M = stats["n_fact" if k == "eps_mem" else "n_rule"]
+        p = min(max(p_theory, 1.0 / M), 0.5)
+        se = max(se, math.sqrt(p * (1 - p) / M))
+    return max(se, 1e-12)
+
+
+def _plot(rows, Ns, path):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, axes = plt.subplots(2, 3, figsize=(11, 6))
+    x = [1.0 / N for N in Ns]
+    for ax, r in zip(axes.ravel(), rows):
+        ax.errorbar(x, r["means"], yerr=r["ses"], fmt="o", label="simulation")
+        ax.axhline(r["theory"], color="k", lw=1, label="theory")
+        ax.errorbar([0], [r["extrapolated"]], yerr=[3 * r["se"]], fmt="s", color="C3",
+                    label="1/N fit (3 se)")
+        ax.set_title(r["observable"])
+        ax.set_xlabel("1/N")
+    axes[0, 0].legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+    return path
