@@ -310,7 +310,9 @@ def build_parser():
     pl.add_argument("--x", help="NAME=START:STOP:NUM, the parameter on the horizontal axis")
     pl.add_argument("--y", default=None, help="comma-separated quantities to plot")
     pl.add_argument("--sweep", help="plot a sweep file instead of solving")
-    pl.add_argument("--out", default="memgen-plot.png")
+    pl.add_argument("--out", default="memgen-plot.png",
+                    help="figure file (models with their own figures write next to it)")
+    exceptions_opt(pl)
     pl.set_defaults(func=cmd_plot)
 
     c = sub.add_parser("cache", help="compiled-kernel cache")

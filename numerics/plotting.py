@@ -67,11 +67,17 @@ def plot_from_cli(args):
             {k for r in recs for k in list(r["observables"]) + list(r["order_params"])})
         recs.sort(key=lambda r: r["params"][xname])
         return plot_curves(recs, xname, ynames, args.out, f"{header['model']} sweep")
+    fixed = _parse_sets(args.set)
+    if getattr(args, "exceptions", None):
+        fixed["exceptions"] = args.exceptions
+    if args.model and not args.x and hasattr(api.model(args.model), "figures"):
+        # Models with their own figures (ti-krr: margin matrices and the threshold diagram).
+        paths = api.model(args.model).figures(fixed, out_dir=str(Path(args.out).parent))
+        return ", ".join(map(str, paths))
     if not args.model or not args.x:
         raise InputError("plot needs MODEL and --x NAME=START:STOP:NUM (or --sweep FILE)")
     name, values = api.parse_grid(args.x)
     m = api.model(args.model)
-    fixed = _parse_sets(args.set)
     c = api.continuation(args.model, name, values, fixed, both=False)
     recs = [r.to_dict() for r in c.forward.results]
     ynames = args.y.split(",") if args.y else list(m.order_names) + ["eps_gen"]

@@ -57,3 +57,14 @@ def test_boundary_sweep():
     recs = api.sweep("raf-gardner", ["eps=0.2:1:5"], task="boundary")
     ac = [r["observables"]["alpha_c"] for r in recs]
     assert ac == sorted(ac, reverse=True) and ac[-1] == pytest.approx(2.0)
+
+
+def test_sweep_with_a_categorical_parameter_resumes(tmp_path):
+    """ti-krr carries its exceptions as a string; sweep keys and resumption must handle it."""
+    out = tmp_path / "ti.jsonl"
+    first = api.sweep("ti-krr", ["c=0:0.9:4"], {"n": 8, "lam": 0.1, "exceptions": "5>3"}, out=out)
+    assert len(first) == 4 and all(r["status"]["converged"] for r in first)
+    calls = []
+    again = api.sweep("ti-krr", ["c=0:0.9:4"], {"n": 8, "lam": 0.1, "exceptions": "5>3"},
+                      out=out, progress=lambda *a: calls.append(a))
+    assert len(calls) == 1 and len(again) == 4  # nothing recomputed

@@ -11,6 +11,7 @@ MODELS = {
     "hopfield-ags": "hopfield_ags",
     "hopfield-snr": "hopfield_snr",
     "ti-krr": "ti_krr",
+    "composition": "composition",
 }
 
 

@@ -15,6 +15,7 @@ MODELS = {
     "hopfield-ags": ("hopfield_ags", "HopfieldAGS"),
     "hopfield-snr": ("hopfield_snr", "HopfieldSNR"),
     "ti-krr": ("ti_krr", "TiKrr"),
+    "composition": ("composition", "Composition"),
 }
 _INSTANCES: dict = {}
 
