@@ -18,14 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-
-def best_of(fn, repeat):
-    times, out = [], None
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t0)
-    return min(times), out
+from _timing import best_of  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
 
 
 def main(argv=None):

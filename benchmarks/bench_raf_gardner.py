@@ -25,6 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
+from _timing import best_of  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -104,15 +106,6 @@ def scipy_baseline(epsrel, xtol):
         return cap(R, 1.0, eps, kappa)[2], R
 
     return solve, capacity
-
-
-def best_of(fn, repeat):
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t0)
-    return min(times), out
 
 
 def startup(args_list, env):

@@ -117,6 +117,9 @@ class SaddlePointModel:
             status["trace"] = [float(r) for r in st.trace]
         return self._result(params, order, obs, status)
 
+    def _versions(self) -> dict:
+        return kernels.versions()
+
     def _result(self, params, order, obs, status) -> Result:
         return Result(self.name, dict(params), order, obs, status, self.derivation_hash,
                       kernels.versions())

@@ -386,10 +386,6 @@ class Composition(SaddlePointModel):
         return {"record": record, "table": "\n".join(lines), "figure": str(figure),
                 "path": str(path), "passed": passed}
 
-    def _versions(self):
-        from ..kernels import versions
-        return versions()
-
 
 # Verdict: recovered_fraction (tree fixed point) and err_unseen (exact) at every a; the star-
 # approximation errors only where a sample carries few co-unpinned features (mu <= MU_VALID).

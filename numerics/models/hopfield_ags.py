@@ -115,7 +115,3 @@ class HopfieldAGS(SaddlePointModel):
         a_c, m_c, *_ = self.capacity()
         return hc.verify_classic(self, a_c, m_c, params, Ns=Ns, instances=instances, seed=seed,
                                  out_dir=out_dir, quick=quick, progress=progress)
-
-    def _versions(self):
-        from ..kernels import versions
-        return versions()

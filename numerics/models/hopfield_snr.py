@@ -165,7 +165,3 @@ class HopfieldSNR(SaddlePointModel):
         from ..simulation import hopfield_snr_sim as ss
         return ss.verify(self, params, Ns=Ns, instances=instances, seed=seed, out_dir=out_dir,
                          quick=quick, progress=progress)
-
-    def _versions(self):
-        from ..kernels import versions
-        return versions()

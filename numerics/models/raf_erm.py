@@ -286,7 +286,3 @@ class RafErm(SaddlePointModel):
             raise InputError(f"no converged theory point at these parameters: "
                              f"{th.status['message']}")
         return sim.verify(self, v, th, Ns, instances, seed, out_dir, progress)
-
-    def _versions(self):
-        from ..kernels import versions
-        return versions()

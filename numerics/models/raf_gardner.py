@@ -203,7 +203,3 @@ class RafGardner(SaddlePointModel):
                  + sim.format_table(res))
         return {"record": record, "table": table, "figure": str(figure), "path": str(path),
                 "passed": bool(res.passed)}
-
-    def _versions(self):
-        from ..kernels import versions
-        return versions()

@@ -564,7 +564,3 @@ class TiKrr(SaddlePointModel):
         from ..simulation import ti_krr as sim
         v = self.validate({**(params or {}), **kw})
         return sim.plot_figures(self, v, out_dir)
-
-    def _versions(self):
-        from ..kernels import versions
-        return versions()
