@@ -104,11 +104,22 @@ def derive(model_name: str | None = None):
     return {n: _derive.write(n) for n in names}
 
 
-def check_derivations(model_name: str | None = None):
-    """Stored files that are stale, per model (empty lists: all up to date)."""
+def check_derivations(model_name: str | None = None, workers: int = 2):
+    """Stored files that are stale, per model (empty lists: all up to date).
+
+    Models are re-derived in parallel processes (each derivation is independent, mostly
+    single-threaded sympy and mpmath), which halves `memgen derive --check` on two cores."""
     from . import derive as _derive
     names = [model_name] if model_name else list(_models.MODELS)
-    return {n: _derive.stale(n) for n in names}
+    for n in names:
+        if n not in _models.MODELS:
+            from .errors import UnknownModelError
+            raise UnknownModelError(n, list(_models.MODELS))
+    if workers <= 1 or len(names) == 1:
+        return {n: _derive.stale(n) for n in names}
+    from concurrent.futures import ProcessPoolExecutor
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        return dict(zip(names, pool.map(_derive.stale, names)))
 
 
 def optimize(model_name: str, params: dict | None = None, *, minimize: str, over: str,
