@@ -18,6 +18,7 @@ from memgenkit.numerics import api
 from memgenkit.numerics.cli import main
 from memgenkit.numerics.errors import InputError
 from memgenkit.numerics.simulation import ti_krr as sim
+from mp_reference import path_laplacian_plus_ridge
 
 M = api.model("ti-krr")
 
@@ -115,14 +116,7 @@ def test_green_kernel_against_mpmath_inverse():
         for _ in range(6):
             n = int(rng.integers(3, 25))
             mu = float(10 ** rng.uniform(-3, 2))
-            A = mp.matrix(n, n)
-            for k in range(n - 1):
-                A[k, k] += 1
-                A[k + 1, k + 1] += 1
-                A[k, k + 1] -= 1
-                A[k + 1, k] -= 1
-            for k in range(n):
-                A[k, k] += mu
+            A = path_laplacian_plus_ridge(n, mu)
             inv = A ** -1
             for a in range(1, n + 1):
                 for b in range(a, n + 1):

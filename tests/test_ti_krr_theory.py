@@ -8,6 +8,7 @@ import numpy as np
 import sympy as sp
 
 from memgenkit.theory.derivation import load_json
+from mp_reference import path_laplacian_plus_ridge
 
 ROOT = Path(__file__).resolve().parents[1]
 RAW = json.loads((ROOT / "derivations" / "ti_krr.json").read_text())
@@ -63,14 +64,7 @@ def test_stored_green_function_against_mpmath():
     f = sp.lambdify(syms, G, "mpmath")
     with mp.workdps(30):
         for n, mu in [(5, mp.mpf("0.3")), (11, mp.mpf("2.5"))]:
-            A = mp.matrix(n, n)
-            for k in range(n - 1):
-                A[k, k] += 1
-                A[k + 1, k + 1] += 1
-                A[k, k + 1] -= 1
-                A[k + 1, k] -= 1
-            for k in range(n):
-                A[k, k] += mu
+            A = path_laplacian_plus_ridge(n, mu)
             inv = A ** -1
             th = mp.acosh(1 + mu / 2)
             for lo in range(1, n + 1):
