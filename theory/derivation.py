@@ -36,6 +36,8 @@ def from_srepr(text: str):
     namespace.update(SPECIAL_FUNCTIONS)
     from .prox import PROX_FUNCTIONS  # implicit proximal operators (raf-erm logistic)
     namespace.update(PROX_FUNCTIONS)
+    from .spectra import SPECTRAL_FUNCTIONS  # Marchenko-Pastur transforms (raf-rf)
+    namespace.update(SPECTRAL_FUNCTIONS)
     return eval(text, namespace)  # srepr output is a sympy constructor call by definition
 
 

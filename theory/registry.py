@@ -8,6 +8,7 @@ MODELS = {
     "raf-gardner": "raf_gardner",
     "raf-erm": "raf_erm",
     "raf-bayes": "raf_bayes",
+    "raf-rf": "raf_rf",
     "hopfield-ags": "hopfield_ags",
     "hopfield-snr": "hopfield_snr",
     "ti-krr": "ti_krr",

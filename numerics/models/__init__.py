@@ -12,6 +12,7 @@ MODELS = {
     "raf-gardner": ("raf_gardner", "RafGardner"),
     "raf-erm": ("raf_erm", "RafErm"),
     "raf-bayes": ("raf_bayes", "RafBayes"),
+    "raf-rf": ("raf_rf", "RafRf"),
     "hopfield-ags": ("hopfield_ags", "HopfieldAGS"),
     "hopfield-snr": ("hopfield_snr", "HopfieldSNR"),
     "ti-krr": ("ti_krr", "TiKrr"),

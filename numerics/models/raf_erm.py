@@ -54,6 +54,20 @@ def activation_coefficients(name: str) -> tuple[float, float, float]:
     raise ParameterError("activation", name, "activation in {sign, relu, erf, tanh, linear}")
 
 
+def apply_activation(params: dict):
+    """Pop ``activation`` from params (in place) and set (mu1, mustar) to its coefficients;
+    returns the activation name or None. (mu1, mustar) may come along only when they are the
+    activation's own (a result's params fed back in); anything else is ambiguous."""
+    act = params.pop("activation", None)
+    if act is not None:
+        _, mu1, mus = activation_coefficients(str(act))
+        if any(k in params and float(params[k]) != v for k, v in (("mu1", mu1),
+                                                                  ("mustar", mus))):
+            raise InputError("give either activation or (mu1, mustar), not both")
+        params["mu1"], params["mustar"] = mu1, mus
+    return act
+
+
 @njit(cache=True)
 def _anderson_njit(channel, prior, x0, p, mixing, tol, max_iter, q_max):
     """Anderson-accelerated (memory 3) iteration of x <- prior(channel(x)), all in numba so a
@@ -125,15 +139,7 @@ class RafErm(SaddlePointModel):
             loss = LOSSES[int(loss)]
         if loss not in LOSSES:
             raise ParameterError("loss", loss, "loss in {square, hinge, logistic}")
-        act = params.pop("activation", None)
-        if act is not None:
-            _, mu1, mus = activation_coefficients(str(act))
-            # (mu1, mustar) may come along only when they are the activation's own (a result's
-            # params fed back in); anything else is ambiguous.
-            if any(k in params and float(params[k]) != v for k, v in (("mu1", mu1),
-                                                                      ("mustar", mus))):
-                raise InputError("give either activation or (mu1, mustar), not both")
-            params["mu1"], params["mustar"] = mu1, mus
+        act = apply_activation(params)
         out = super().validate(params)
         out["loss"] = loss
         if act is not None:

@@ -170,8 +170,11 @@ def _seeds(seed, N, instances):
     return ss.spawn(instances)
 
 
-def measure(params, N, instances, seed) -> dict:
-    rows = [measure_instance(params, N, s) for s in _seeds(seed, N, instances)]
+def measure(params, N, instances, seed, instance=None) -> dict:
+    """Per-instance observables (``instance(params, N, seed)``, default this module's
+    measure_instance) over seeded instances: mean, se and count of each, and failure counts."""
+    instance = instance or measure_instance
+    rows = [instance(params, N, s) for s in _seeds(seed, N, instances)]
     out = {"runaway": int(sum(r["runaway"] for r in rows)),
            "unconverged": int(sum(r["unconverged"] for r in rows)),
            "n_fact": int(sum(r["n_fact"] for r in rows)),
@@ -203,6 +206,22 @@ def format_simulation(params, N, instances, seed, stats, theory) -> str:
 
 
 def verify(model, params, theory, Ns, instances, seed, out_dir, progress=None) -> dict:
+    tag = (f"verify-raf-erm-{params['loss']}{'-exactK' if params.get('exact_kernel') else ''}"
+           f"-a{params['alpha']:g}-eps{params['eps']:g}-"
+           f"lam{params['lam']:g}-mu1{params['mu1']:.4g}-mus{params['mustar']:.4g}-seed{seed}")
+    header = (f"raf-erm verify: loss={params['loss']}, alpha={params['alpha']:g}, "
+              f"eps={params['eps']:g}, lam={params['lam']:g}, mu1={params['mu1']:.4g}, "
+              f"mustar={params['mustar']:.4g}; N = {list(Ns)}, {instances} instances, seed {seed}"
+              + (f"; simulated with the exact {params['activation']} kernel"
+                 if params.get("exact_kernel") else ""))
+    return ladder_verdict(model, params, theory, Ns, instances, seed, out_dir, progress,
+                          measure=measure, tag=tag, header=header)
+
+
+def ladder_verdict(model, params, theory, Ns, instances, seed, out_dir, progress, *, measure,
+                   tag, header) -> dict:
+    """Measure at each N (``measure(params, N, instances, seed)``), extrapolate every observable
+    linearly in 1/N (WLS) and compare with the theory at 3 se; write the record and a figure."""
     th = dict(theory.observables)
     th.update({"m": theory.order_params["m"], "q": theory.order_params["q"]})
     per_n = {}
@@ -227,9 +246,6 @@ def verify(model, params, theory, Ns, instances, seed, out_dir, progress=None) -
     passed = bool(passed and runaway == 0)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    tag = (f"verify-raf-erm-{params['loss']}{'-exactK' if params.get('exact_kernel') else ''}"
-           f"-a{params['alpha']:g}-eps{params['eps']:g}-"
-           f"lam{params['lam']:g}-mu1{params['mu1']:.4g}-mus{params['mustar']:.4g}-seed{seed}")
     record = {"model": model.name, "params": params, "Ns": list(Ns), "instances": instances,
               "seed": seed, "rows": rows, "runaway": runaway, "passed": passed,
               "status": {"converged": theory.converged, "verdict": "PASS" if passed else "FAIL"},
@@ -237,11 +253,7 @@ def verify(model, params, theory, Ns, instances, seed, out_dir, progress=None) -
     path = out / f"{tag}.json"
     path.write_text(json.dumps(record, indent=1, allow_nan=False))
     figure = _plot(rows, Ns, out / f"{tag}.png")
-    lines = [f"raf-erm verify: loss={params['loss']}, alpha={params['alpha']:g}, "
-             f"eps={params['eps']:g}, lam={params['lam']:g}, mu1={params['mu1']:.4g}, "
-             f"mustar={params['mustar']:.4g}; N = {list(Ns)}, {instances} instances, seed {seed}"
-             + (f"; simulated with the exact {params['activation']} kernel"
-                if params.get("exact_kernel") else ""),
+    lines = [header,
              f"  {'observable':<15} {'theory':>10} {'N->oo fit':>10} {'se':>9} {'z':>6}  verdict"]
     for r in rows:
         lines.append(f"  {r['observable']:<15} {r['theory']:10.5f} {r['extrapolated']:10.5f} "

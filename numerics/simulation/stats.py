@@ -33,6 +33,7 @@ __all__ = [
     "wilson_interval",
     "lattice_quantile",
     "MedianEstimate",
+    "MEDIAN_SE_METHODS",
     "median_with_se",
     "bootstrap_median_se",
     "WLSResult",
@@ -131,11 +132,14 @@ def _continuous_quantile(values, q):
 
 @dataclass
 class MedianEstimate:
-    """Median with a distribution-free standard error.
+    """Median with a standard error (see :func:`median_with_se` for the methods).
 
-    ``ci_low``/``ci_high`` are the quantiles at ``1/2 -+ z / (2 sqrt(n))``
-    (order-statistic / binomial interval in the normal approximation) and
-    ``se = (ci_high - ci_low) / (2 z)``.
+    ``method == "order-statistic"``: ``ci_low``/``ci_high`` are the quantiles
+    at ``1/2 -+ z / (2 sqrt(n))`` (order-statistic / binomial interval in the
+    normal approximation) and ``se = (ci_high - ci_low) / (2 z)``.
+    ``method == "normal"``: ``se = sqrt(pi / 2) * s / sqrt(n)`` (``s`` the
+    sample standard deviation) and ``ci_low, ci_high = median -+ z * se``.
+    ``description`` says in words how the numbers were obtained.
     """
 
     median: float
@@ -145,22 +149,52 @@ class MedianEstimate:
     z: float
     n: int
     method: str
+    description: str = ""
 
     def to_dict(self):
         return asdict(self)
 
 
-def median_with_se(values, *, lattice_spacing=None, z=1.0):
-    """Sample median and its standard error from the order-statistic interval.
+MEDIAN_SE_METHODS = ("order-statistic", "normal")
 
-    The number of observations below the population median is
-    ``Binomial(n, 1/2)``, so the quantile level of the sample median has
-    standard deviation ``1 / (2 sqrt(n))``.  The ``z``-sigma interval for the
-    median is therefore ``[Q(1/2 - z/(2 sqrt n)), Q(1/2 + z/(2 sqrt n))]`` with
-    ``Q`` the (interpolated) empirical quantile function, and we report
+
+def median_with_se(values, *, lattice_spacing=None, z=1.0, method="order-statistic"):
+    """Sample median and its standard error.
+
+    ``method="order-statistic"`` (default, distribution free): the number of
+    observations below the population median is ``Binomial(n, 1/2)``, so the
+    quantile level of the sample median has standard deviation
+    ``1 / (2 sqrt(n))``.  The ``z``-sigma interval for the median is therefore
+    ``[Q(1/2 - z/(2 sqrt n)), Q(1/2 + z/(2 sqrt n))]`` with ``Q`` the
+    (interpolated) empirical quantile function, and we report
     ``se = half-width / z``.  This is the normal approximation to the classical
     order-statistic (binomial) confidence interval, evaluated on an
     interpolated quantile function so that it is not tied to integer ranks.
+    It is in effect a difference quotient of the empirical quantile function
+    over a window of ~ ``z / sqrt(n)`` in level, i.e. a local density
+    estimate from a handful of order statistics: unbiased but NOISY at small
+    ``n`` (relative scatter of the se ~ 22 % at ``n = 60``, ``z = 1.96``; ~ 32 %
+    at ``z = 1``).
+
+    ``method="normal"`` (normal-shape scale estimate): the asymptotic
+    standard deviation of the sample median is ``1 / (2 sqrt(n) f(m))`` with
+    ``f(m)`` the density at the median; for a normal shape
+    ``f(m) = 1 / (sqrt(2 pi) sigma)``, so ``se = sqrt(pi / 2) s / sqrt(n)``
+    with ``s`` the sample standard deviation (``ddof = 1``; for lattice data
+    ``s^2`` includes the ``spacing^2 / 12`` of the uniform-jitter convention,
+    the variance of ``v_i + U * spacing``).  ``ci_low/ci_high = median -+ z se``
+    (``z`` only sets this reported interval).  Why: ``s`` uses every
+    observation, so the se scatters by only ~ ``1 / sqrt(2 (n - 1))``
+    (~ 9 % at ``n = 60``, against ~ 22 % for the order-statistic se), at the
+    price of assuming a near-normal shape near the median.  A shape with
+    excess kurtosis ``g2`` changes the true se by about ``1 - g2 / 8``
+    (Gram-Charlier), a skewness ``g1`` by about ``1 + 5 g1^2 / 72``, so mild
+    departures matter little; heavy tails make this se conservative, a flat
+    top (``g2 < 0``) or bimodality make it too small.  Not robust to
+    outliers or censored values (they inflate ``s``): use the
+    order-statistic method there.  At finite ``n`` it is slightly
+    conservative (the exact sd of the median of ``n = 60`` normal samples is
+    ``1.2385 sigma / sqrt(n)``, not ``1.2533 sigma / sqrt(n)``: +1.2 %).
 
     ``lattice_spacing``: if given, the data are lattice valued and the
     uniform-jitter convention of :func:`lattice_quantile` is used (median =
@@ -173,18 +207,35 @@ def median_with_se(values, *, lattice_spacing=None, z=1.0):
         raise ValueError("need at least two values")
     if not np.all(np.isfinite(v)):
         raise ValueError("values must be finite")
+    if method not in MEDIAN_SE_METHODS:
+        raise ValueError(f"method must be one of {MEDIAN_SE_METHODS}, got {method!r}")
+    if method == "normal":
+        if lattice_spacing is None:
+            med = float(_continuous_quantile(v, 0.5))
+            var = float(np.var(v, ddof=1))
+            where = "Hazen-interpolated median"
+        else:
+            med = float(lattice_quantile(v, 0.5, spacing=lattice_spacing))
+            var = float(np.var(v, ddof=1)) + float(lattice_spacing) ** 2 / 12.0
+            where = ("uniform-jitter lattice median (linear interpolation of the empirical CDF), "
+                     "s^2 = sample variance + spacing^2/12")
+        se = math.sqrt(math.pi / 2.0) * math.sqrt(var / n)
+        return MedianEstimate(median=med, se=float(se), ci_low=med - z * se, ci_high=med + z * se,
+                              z=float(z), n=int(n), method=method,
+                              description=("normal-shape scale estimate se = sqrt(pi/2) s / sqrt(n), "
+                                           + where))
     dq = z / (2.0 * math.sqrt(n))
     levels = np.array([0.5 - dq, 0.5, 0.5 + dq]).clip(0.0, 1.0)
     if lattice_spacing is None:
         lo, med, hi = _continuous_quantile(v, levels)
-        method = "order-statistic interval (normal approx.), Hazen-interpolated quantiles"
+        desc = "order-statistic interval (normal approx.), Hazen-interpolated quantiles"
     else:
         lo, med, hi = lattice_quantile(v, levels, spacing=lattice_spacing)
-        method = ("order-statistic interval (normal approx.), uniform-jitter "
-                  "lattice quantiles (linear interpolation of the empirical CDF)")
+        desc = ("order-statistic interval (normal approx.), uniform-jitter "
+                "lattice quantiles (linear interpolation of the empirical CDF)")
     return MedianEstimate(median=float(med), se=float((hi - lo) / (2.0 * z)),
                           ci_low=float(lo), ci_high=float(hi), z=float(z), n=int(n),
-                          method=method)
+                          method=method, description=desc)
 
 
 def bootstrap_median_se(values, n_boot=2000, seed=0, lattice_spacing=None):

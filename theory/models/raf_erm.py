@@ -317,7 +317,20 @@ def _square_closed_form(d, ch, P_plus, hats, prior_eqs):
     # The square loss solves in closed form: V from a quadratic, then m, then q (linear).
     Vs = sp.solve(sp.Eq(V, prior_eqs[V].subs(Vh, hats_closed[2])), V)
     Vpos = [s for s in Vs if _positive_at(s)]
-    V_cf = Vpos[0]
+    V_root = Vpos[0]
+    # The same root without cancellation: lam' V^2 + b V - c = 0 (lam' = lam/mu1^2, c = 1 + tau)
+    # has V = (sqrt(D) - b)/(2 lam'), which cancels for b > 0 as lam -> 0 (alpha > 1); written as
+    # (|b| - b)/(2 lam') + 2 c/(sqrt(D) + |b|) both terms are non-negative.
+    poly = sp.Poly(sp.numer(sp.together(V - prior_eqs[V].subs(Vh, hats_closed[2]))), V)
+    c2, c1, c0 = poly.all_coeffs()
+    b_, c_ = c1 / c2, -c0 / c2 * LAM_EFF          # V^2 + (b_/lam') V - c_/lam' = 0
+    b_, c_ = sp.simplify(b_ * LAM_EFF), sp.simplify(c_)
+    D_ = b_**2 + 4 * LAM_EFF * c_
+    V_cf = (sp.Abs(b_) - b_) / (2 * LAM_EFF) + 2 * c_ / (sp.sqrt(D_) + sp.Abs(b_))
+    stable_check = check_numeric(V_cf, V_root, [alpha, eps, lam, mu1, mustar],
+                                 [(1.3, 0.2, 0.5, 1.0, 0.0), (0.4, 0.7, 0.05, 0.5, 1.2),
+                                  (5.0, 0.0, 1e-3, 2.0, 0.1), (0.5, 0.1, 2.0, 1.0, 0.3)], 1e-25,
+                                 "cancellation-free root equals sympy's positive root")
     m_V = sp.factor(prior_eqs[m].subs({mh: hats_closed[0], Vh: hats_closed[2]}))
     q_eq = sp.Eq(q, prior_eqs[q].subs({mh: hats_closed[0], qh: hats_closed[1],
                                        Vh: hats_closed[2]}))
@@ -327,11 +340,11 @@ def _square_closed_form(d, ch, P_plus, hats, prior_eqs):
     sub = {V: V_cf, m: m_V, q: q_V}
     d.step("square loss: closed-form saddle point",
            "The square loss solves in closed form: V = 1/(lam/mu1^2 + alpha/(1 + V + tau)) is a "
-           "quadratic in V (its positive root), then m = mhat V and q = (mhat^2 + qhat) V^2 is "
-           "linear in q (m and q written in terms of V). Checked: the closed form is a fixed "
+           "quadratic in V (its positive root, written without cancellation), then m = mhat V "
+           "and q = (mhat^2 + qhat) V^2 is linear in q (m and q written in terms of V). Checked: the closed form is a fixed "
            "point of the iterated map (30 digits, 3 parameter points); the numerics also test "
            "it against the iteration.",
-           [_check_fixed_point(residuals, sub)],
+           [_check_fixed_point(residuals, sub), stable_check],
            V=V_cf, m=m_V, q=q_V)
     m_cf, q_cf = m_V.xreplace({V: V_cf}), q_V.xreplace({V: V_cf})
     d.kernel("closed_form_square", [], [("m", m_cf), ("q", q_cf), ("V", V_cf)],

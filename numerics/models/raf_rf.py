@@ -1,0 +1,138 @@
+"""raf-rf: random features of finite width (p = psi d), readout trained by ridge with the square loss.
+
+Conventions are those of theory/models/raf_rf.py: features v(x) = s(F x) - mu0 with a fixed random
+first layer F (p x d), predictor f(x) = a.v(x)/sqrt(p), objective sum (1/2)(y - f)^2 + (lam/2)|a|^2;
+Gaussian equivalence with coefficients (mu1, mustar) (or ``activation=sign|relu|erf|tanh|linear``,
+which sets them); order parameters of the field f: m = E f nu, q = E f^2, V; conjugates reported.
+
+Solving: the saddle point reduces to one scalar equation for V (kernel ``v_equation``, increasing
+residual bracketed by (0, (mu1^2 + mustar^2)/lam]), solved by Brent; then m and q are explicit
+(kernel ``closed_form_square``). ``iterate=True`` iterates the full map prior o channel instead
+(Anderson, ``mixing`` = weight on the new iterate): the independent check used by the tests.
+As psi -> oo the model becomes raf-erm with the same (mu1, mustar), V_rf = V_erm + mustar^2/lam.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..boundary import find_root
+from ..errors import InputError
+from ..model import SaddlePointModel
+from .raf_erm import apply_activation
+
+
+class RafRf(SaddlePointModel):
+    """Rules-and-Facts, random-feature ridge of finite width psi = p/d; also activation=sign|relu|erf|tanh|linear."""  # noqa: E501
+
+    name = "raf-rf"
+    stem = "raf_rf"
+
+    def validate(self, params: dict) -> dict:
+        params = dict(params)
+        if "loss" in params:
+            if params["loss"] not in ("square", 0, 0.0):
+                raise InputError(f"raf-rf trains the readout with the square loss only (got "
+                                 f"loss={params['loss']})")
+            params.pop("loss")
+        act = apply_activation(params)
+        out = super().validate(params)
+        if act is not None:
+            out["activation"] = str(act)
+        return out
+
+    def pvec(self, params: dict) -> np.ndarray:
+        return np.array([params[n] for n in self.param_names()], dtype=float)
+
+    def inside(self, x) -> bool:
+        m, q, V = x
+        return bool(np.all(np.isfinite(x)) and q > 0 and V > 0 and m * m < q)
+
+    def initial_guess(self, params):
+        return np.array([0.1, 0.5, 1.0])
+
+    def fixed_point_map(self, params):
+        p = self.pvec(params)
+
+        def T(x):
+            return self.call("prior", self.call("channel_square", x, p), p)
+        return T
+
+    def solve(self, params: dict | None = None, *, init=None, method="brent", mixing=0.5,
+              tol=1e-12, max_iter=5000, trace=False, iterate=False, **kw):
+        """Saddle point: Brent on the scalar V equation, then m(V), q(V) (default); with
+        ``iterate=True`` (or method anderson / fixed-point) the Anderson-accelerated iteration of
+        the full map instead. The result's residual is that of the full map at the solution."""
+        from ..solvers import anderson, fixed_point
+        params = self.validate({**(params or {}), **kw})
+        p = self.pvec(params)
+        T = self.fixed_point_map(params)
+        if method in ("anderson", "fixed-point"):
+            iterate = True
+        elif method not in ("brent", "hybrid", "newton"):
+            raise InputError(f"unknown method '{method}': choose brent, anderson or fixed-point")
+        if not iterate:
+            upper = (params["mu1"] ** 2 + params["mustar"] ** 2) / params["lam"]
+            r = find_root(lambda v: float(self.call("v_equation", [v], p)[0]), 0.0, upper,
+                          xtol=1e-16)
+            x = np.array([*self.call("closed_form_square", [r.value], p), r.value])
+            res = float(np.max(np.abs(T(x) - x))) if self.inside(x) else math.inf
+            ok = bool(r.converged and res < 1e-9 * (1 + np.abs(x).max()))
+            status = {"converged": ok, "iterations": r.iterations, "residual": res,
+                      "method": "brent", "message": "" if ok else
+                      f"scalar V equation: {r.message or 'no root'}; full-map residual {res:.3g}"}
+        else:
+            x0 = np.asarray(init if init is not None else self.initial_guess(params), float)
+            common = dict(tol=tol, inside=self.inside, trace=trace, max_iter=max_iter)
+            if method == "fixed-point":
+                x, st = fixed_point(T, x0, mixing=mixing, **common)
+            else:
+                x, st = anderson(T, x0, mixing=mixing, **common)
+                if not st.converged:
+                    x, st = fixed_point(T, x0, mixing=min(mixing, 0.3), **common)
+            status = st.to_dict()
+            if trace:
+                status["trace"] = [float(v) for v in st.trace]
+        order = dict(zip(("m", "q", "V"), map(float, x)))
+        obs = {}
+        if status["converged"]:
+            hats = self.call("channel_square", x, p)
+            order.update(zip(("mhat", "qhat", "Vhat"), map(float, hats)))
+            out = self.call("observables", np.concatenate([x, hats]), p)
+            obs = dict(zip(self.module.KERNELS["observables"][1], map(float, out)))
+        return self._result(params, order, obs, status)
+
+    # -- simulation ---------------------------------------------------------------------------
+    def simulate(self, params: dict, *, N: int = 200, instances: int = 20, seed: int = 0):
+        from ..simulation import raf_rf as sim
+        v = self.validate(params)
+        if N < 2 or instances < 2:
+            raise InputError(f"simulate needs N >= 2 and instances >= 2 (got N={N}, "
+                             f"instances={instances})")
+        sim.check_activation(v)
+        stats = sim.measure(v, N, instances, seed)
+        th = self.solve(v)
+        theory = dict(th.observables, m=th.order_params["m"], q=th.order_params["q"])
+        record = {"model": self.name, "params": v, "N": N, "instances": instances, "seed": seed,
+                  "simulation": stats, "theory": theory,
+                  "derivation_hash": self.derivation_hash, "versions": self._versions()}
+        return {"record": record, "table": sim.format_simulation(v, N, instances, seed, stats,
+                                                                 theory)}
+
+    def verify(self, params: dict, *, Ns=None, instances=None, seed: int = 0, workers: int = 1,
+               out_dir="memgen-out", quick: bool = False, progress=None):
+        """Theory against explicit random features (true non-linear activation, explicit random
+        first layer, closed-form ridge) at an N = d ladder, 1/N-extrapolated, within 3 se."""
+        from ..simulation import raf_rf as sim
+        v = self.validate(params)
+        sim.check_activation(v)
+        Ns = list(Ns or (sim.QUICK_LADDER if quick else sim.DEFAULT_LADDER))
+        instances = instances or (20 if quick else 40)
+        if len(Ns) < 2 or min(Ns) < 10 or instances < 5:
+            raise InputError("verify needs a ladder of >= 2 sizes N >= 10 and >= 5 instances")
+        th = self.solve(v)
+        if not th.converged:
+            raise InputError(f"no converged theory point at these parameters: "
+                             f"{th.status['message']}")
+        return sim.verify(self, v, th, Ns, instances, seed, out_dir, progress)
