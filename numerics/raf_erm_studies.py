@@ -49,8 +49,10 @@ LEARNERS = {
     "kernel svm relu": ("raf-erm", dict(loss="hinge", activation="relu")),
     "kernel logistic relu": ("raf-erm", dict(loss="logistic", activation="relu")),
     "kernel ridge sign": ("raf-erm", dict(loss="square", activation="sign")),
+    "random features relu psi=1": ("raf-rf", dict(activation="relu", psi=1.0)),
+    "random features relu psi=4": ("raf-rf", dict(activation="relu", psi=4.0)),
 }
-RATES_LEARNERS = ("ridge", "hinge", "kernel ridge relu")
+RATES_LEARNERS = ("ridge", "hinge", "kernel ridge relu")  # finite-width RF saturates: no rate
 PHASE_LEARNER = "kernel ridge relu"
 STUDY_AXES = ("alpha", "eps", "lam")  # set by the study, never by a learner
 OPT_RANGE = (1e-4, 1e2)  # search range of the eps_gen-optimal lam (rates, phase)
@@ -535,7 +537,7 @@ def table(rec) -> str:
         lines.append(f"frontier: alpha={p['alpha']:g}, eps={p['eps']:g}, lam in [{lam[0]:g}, "
                      f"{lam[-1]:g}] ({len(lam)} values); Bayes-optimal eps_gen "
                      f"{_f(rec['bayes']['eps_gen'])}")
-        lines.append(f"  {'learner':<22} {'min eps_gen':>11} {'at lam':>9} {'eps_mem there':>13}"
+        lines.append(f"  {'learner':<28} {'min eps_gen':>11} {'at lam':>9} {'eps_mem there':>13}"
                      f" {'min eps_mem':>11}  unconverged lams")
         for label, c in rec["curves"].items():
             o = c["optimum"]
@@ -543,7 +545,7 @@ def table(rec) -> str:
             mems = [q["eps_mem"] for q in c["points"] if q["eps_mem"] is not None]
             un = c["unconverged_lams"]
             lines.append(
-                f"  {label:<22} {_f(o['observables'].get('eps_gen') if ok else None):>11} "
+                f"  {label:<28} {_f(o['observables'].get('eps_gen') if ok else None):>11} "
                 f"{_f(o['lam'] if ok else None, '.4g'):>9} "
                 f"{_f(o['observables'].get('eps_mem') if ok else None):>13} "
                 f"{_f(min(mems) if mems else None):>11}  "
@@ -556,7 +558,7 @@ def table(rec) -> str:
         lines.append(f"rates: eps={p['eps']:g}, alpha in [{a[0]:g}, {a[-1]:g}] ({len(a)} values), "
                      f"lam {'eps_gen-optimal at each alpha' if lam == 'optimal' else '= %g' % lam};"
                      " fit eps_gen ~ C alpha^-b")
-        lines.append(f"  {'learner':<22} {'b':>8} {'C':>9} {'last local b':>12}  notes")
+        lines.append(f"  {'learner':<28} {'b':>8} {'C':>9} {'last local b':>12}  notes")
         for label, s in rec["series"].items():
             f = s["fit"]
             notes = []
@@ -565,7 +567,7 @@ def table(rec) -> str:
             if s["lam_at_edge_alphas"]:
                 notes.append(f"optimal lam at the search edge for {len(s['lam_at_edge_alphas'])}"
                              " alphas")
-            lines.append(f"  {label:<22} {_f(f and f['exponent'], '.4f'):>8} "
+            lines.append(f"  {label:<28} {_f(f and f['exponent'], '.4f'):>8} "
                          f"{_f(f and f['constant'], '.4g'):>9} "
                          f"{_f(f and f['local_exponents'][-1], '.4f'):>12}  " + "; ".join(notes))
     else:

@@ -209,3 +209,60 @@ def observables(x, p, out):
     out[2] = 2.0*_I0
     out[3] = -_o11/alpha
     out[4] = _o11
+
+
+
+@njit(cache=True, error_model='numpy')
+def iterate_square(x0, p, mixing, tol, max_iter, q_max):
+    """Anderson (memory 3) iteration of x <- prior(channel_square(x)) on the (m, q, V) domain q > 0,
+    V > 0, m^2 < q. Returns (x, iterations, residual, code): 0 converged, 1 max_iter, 2 left
+    the domain or not finite, 3 q beyond q_max."""
+    mem = 3
+    n = 3
+    X = np.zeros((mem + 1, n))
+    G = np.zeros((mem + 1, n))
+    hats = np.empty(n)
+    tx = np.empty(n)
+    x = x0.copy()
+    k = 0
+    res = np.inf
+    for it in range(1, max_iter + 1):
+        channel_square(x, p, hats)
+        prior(hats, p, tx)
+        res = 0.0
+        for i in range(n):
+            d = abs(tx[i] - x[i])
+            if not np.isfinite(d):
+                return x, it, np.inf, 2
+            res = max(res, d)
+        if res < tol:
+            return x, it, res, 0
+        g = tx - x
+        if k == mem + 1:  # drop the oldest
+            for j in range(mem):
+                X[j] = X[j + 1]
+                G[j] = G[j + 1]
+            k = mem
+        X[k] = x
+        G[k] = g
+        k += 1
+        new = x + mixing * g
+        if k > 1:
+            dG = (G[1:k] - G[:k - 1]).T.copy()
+            dX = (X[1:k] - X[:k - 1]).T.copy()
+            gamma = np.linalg.lstsq(dG, g)[0]
+            new = x + mixing * g - (dX + mixing * dG) @ gamma
+        ok = np.all(np.isfinite(new)) and new[1] > 0 and new[2] > 0 and new[0] ** 2 < new[1]
+        if not ok:
+            k = 0
+            step = mixing
+            new = x + step * g
+            while not (new[1] > 0 and new[2] > 0 and new[0] ** 2 < new[1]) and step > 1e-12:
+                step *= 0.5
+                new = x + step * g
+            if step <= 1e-12:
+                return x, it, res, 2
+        if new[1] > q_max:
+            return new, it, res, 3
+        x = new
+    return x, max_iter, res, 1

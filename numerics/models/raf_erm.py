@@ -22,7 +22,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
 
 from ..errors import InputError, ParameterError
 from ..model import SaddlePointModel
@@ -66,63 +65,6 @@ def apply_activation(params: dict):
             raise InputError("give either activation or (mu1, mustar), not both")
         params["mu1"], params["mustar"] = mu1, mus
     return act
-
-
-@njit(cache=True)
-def _anderson_njit(channel, prior, x0, p, mixing, tol, max_iter, q_max):
-    """Anderson-accelerated (memory 3) iteration of x <- prior(channel(x)), all in numba so a
-    solve costs little more than its kernel calls. Returns (x, iterations, residual, code) with
-    code 0 converged, 1 max_iter, 2 left the domain / not finite, 3 q beyond q_max. A step that
-    leaves the domain restarts from the damped step; callers fall back to the Python solvers."""
-    mem = 3
-    n = 3
-    X = np.zeros((mem + 1, n))
-    G = np.zeros((mem + 1, n))
-    hats = np.empty(n)
-    tx = np.empty(n)
-    x = x0.copy()
-    k = 0
-    res = np.inf
-    for it in range(1, max_iter + 1):
-        channel(x, p, hats)
-        prior(hats, p, tx)
-        res = 0.0
-        for i in range(n):
-            d = abs(tx[i] - x[i])
-            if not np.isfinite(d):
-                return x, it, np.inf, 2
-            res = max(res, d)
-        if res < tol:
-            return x, it, res, 0
-        g = tx - x
-        if k == mem + 1:  # drop the oldest
-            for j in range(mem):
-                X[j] = X[j + 1]
-                G[j] = G[j + 1]
-            k = mem
-        X[k] = x
-        G[k] = g
-        k += 1
-        new = x + mixing * g
-        if k > 1:
-            dG = (G[1:k] - G[:k - 1]).T.copy()
-            dX = (X[1:k] - X[:k - 1]).T.copy()
-            gamma = np.linalg.lstsq(dG, g)[0]
-            new = x + mixing * g - (dX + mixing * dG) @ gamma
-        ok = np.all(np.isfinite(new)) and new[1] > 0 and new[2] > 0 and new[0] ** 2 < new[1]
-        if not ok:
-            k = 0
-            step = mixing
-            new = x + step * g
-            while not (new[1] > 0 and new[2] > 0 and new[0] ** 2 < new[1]) and step > 1e-12:
-                step *= 0.5
-                new = x + step * g
-            if step <= 1e-12:
-                return x, it, res, 2
-        if new[1] > q_max:
-            return new, it, res, 3
-        x = new
-    return x, max_iter, res, 1
 
 
 class RafErm(SaddlePointModel):
@@ -169,12 +111,18 @@ class RafErm(SaddlePointModel):
     def solve(self, params: dict | None = None, *, init=None, method="anderson", mixing=0.5,
               tol=1e-12, max_iter=5000, trace=False, iterate=False, **kw) -> Result:
         """Saddle point. Square loss: closed form (``iterate=True`` iterates instead, the check
-        used by the tests). Others: Anderson (default), damped fixed point, or ``njit`` (the
-        Anderson loop compiled with numba: fastest per point, compiled once per process)."""
-        from ..solvers import anderson, fixed_point
+        used by the tests). Others: ``anderson`` (default): the Anderson loop compiled with the
+        kernels (``iterate_<loss>`` in the generated module, cached on disk; falls back to the
+        Python iterations below if it does not converge); ``anderson-py``: the same iteration
+        in Python (with ``trace``); ``fixed-point``: damped iteration (``mixing`` = weight on
+        the new iterate). ``njit`` is an alias of ``anderson``."""
+        from ..solvers import SolveStatus, anderson, fixed_point
         params = self.validate({**(params or {}), **kw})
-        if method in ("hybrid", "newton"):  # the toolkit-wide default: no Jacobian kernel here
+        if method in ("hybrid", "newton", "njit"):  # no Jacobian kernel here
             method = "anderson"
+        if method not in ("anderson", "anderson-py", "fixed-point"):
+            raise InputError(f"unknown method '{method}': choose anderson, anderson-py or "
+                             "fixed-point")
         p = self.pvec(params)
         loss = params["loss"]
         T = self.fixed_point_map(params)
@@ -194,24 +142,16 @@ class RafErm(SaddlePointModel):
                 return self.inside(x)
             common = dict(tol=tol, inside=inside, trace=trace, max_iter=max_iter)
             st = None
-            if method == "njit":
-                # Opt-in: the whole Anderson loop in numba (about 0.2 ms a hinge point instead
-                # of ~1.5 ms), but numba cannot cache a function taking kernels as arguments, so
-                # it compiles once per process and loss (3-15 s): worth it for long sweeps only.
-                mod = self.module
-                x, its, res, code = _anderson_njit(getattr(mod, f"channel_{loss}"), mod.prior,
-                                                   x0, p, mixing, tol, max_iter, Q_RUNAWAY)
+            driver = getattr(self.module, f"iterate_{loss}", None)
+            if method == "anderson" and driver is not None and not trace:
+                xd, its, res, code = driver(x0, p, mixing, tol, max_iter, Q_RUNAWAY)
                 if code == 0:
-                    from ..solvers import SolveStatus
-                    st = SolveStatus(True, its, res, "anderson", "")
+                    x, st = xd, SolveStatus(True, its, res, "anderson", "")
                 big["hit"] = code == 3
             if st is not None:
                 pass
             elif method == "fixed-point":
                 x, st = fixed_point(T, x0, mixing=mixing, **common)
-            elif method not in ("anderson", "njit"):
-                raise InputError(f"unknown method '{method}': choose anderson, fixed-point or "
-                                 "njit")
             else:
                 x, st = anderson(T, x0, mixing=mixing, **common)
                 if not st.converged:  # plain damped iteration is slower but more robust
@@ -230,7 +170,9 @@ class RafErm(SaddlePointModel):
                 status["runaway"] = True
             elif sep["separable"] and loss != "square":
                 why = (f"alpha < alpha_c = {sep['alpha_c']:.6g}" if math.isfinite(sep["alpha_c"])
-                       else "mustar > 0: the private features separate any training set")
+                       else "mustar > 0: the private features separate any training set"
+                       if params["mustar"] > 0 else
+                       "eps = 0: noiseless rule data are separable at every alpha")
                 tail = ("the norm diverges like log(1/lam)" if loss == "logistic" else
                         "the solution tends to the max-margin one (bounded norm)")
                 status["message"] = f"separable regime ({why}): as lam -> 0 {tail}"
