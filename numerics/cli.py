@@ -230,7 +230,7 @@ def cmd_study(args):
     from .progress import Progress
     if args.study == "learners":
         for label, (model, params) in S.LEARNERS.items():
-            print(f"{label:<22} {model} " + ", ".join(f"{k}={v}" for k, v in params.items()))
+            print(f"{label:<28} {model} " + ", ".join(f"{k}={v}" for k, v in params.items()))
         print("or inline: MODEL:name=value,... (e.g. raf-erm:loss=hinge,mu1=0.8,mustar=0.4)")
         return 0
     for opt, studies in _STUDY_OPTIONS.items():

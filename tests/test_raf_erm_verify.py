@@ -75,3 +75,33 @@ def test_simulate_reports_runaway_for_separable_logistic():
     assert m.separability(v)["separable"]
     row = sim.measure_instance(v, 40, 0)
     assert row["runaway"]
+
+
+def test_verify_exact_kernel_svm_fast(tmp_path):
+    """Kernel SVM with the exact sign kernel (scikit-learn on features of the kernel matrix),
+    against the theory with the sign activation's (mu1, mustar)."""
+    r = api.verify("raf-erm", dict(alpha=2.0, eps=0.2, lam=0.2, loss="hinge", activation="sign"),
+                   quick=True, out_dir=tmp_path)
+    assert r["record"]["params"]["exact_kernel"]
+    assert r["passed"], r["table"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("loss,activation,lam", [("logistic", "relu", 0.3), ("hinge", "relu", 0.1),
+                                                 ("logistic", "erf", 0.05)])
+def test_verify_exact_kernel_classifiers(tmp_path, loss, activation, lam):
+    r = _verify(tmp_path, dict(alpha=2.0, eps=0.3, lam=lam, loss=loss, activation=activation),
+                (100, 200, 400), 20, seed=7)
+    assert r["record"]["params"]["exact_kernel"]
+    assert r["passed"], r["table"]
+
+
+def test_kernel_features_reproduce_the_kernel():
+    """Phi Phi^T = K and B^T maps weights to the kernel coefficients: f = Phi theta = K B theta."""
+    from memgenkit.numerics.simulation.raf_erm import _kernel_features, exact_kernel
+    X = np.random.default_rng(4).standard_normal((50, 30))
+    K = exact_kernel("relu", X, X, 30)
+    Phi, B = _kernel_features(K)
+    theta = np.random.default_rng(5).standard_normal(Phi.shape[1])
+    assert np.allclose(Phi @ Phi.T, K, atol=1e-10)
+    assert np.allclose(Phi @ theta, K @ (B @ theta), atol=1e-8)

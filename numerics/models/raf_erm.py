@@ -213,17 +213,18 @@ class RafErm(SaddlePointModel):
 
     def verify(self, params: dict, *, Ns=None, instances=None, seed: int = 0, workers: int = 1,
                out_dir="memgen-out", quick: bool = False, progress=None, exact_kernel=None):
-        """Theory against finite-N ERM. With an activation and the square loss, the simulation
-        uses the activation's exact kernel (kernel ridge regression; ``exact_kernel=False`` to
-        use the equivalent features instead)."""
+        """Theory against finite-N ERM. With an activation that has a closed-form kernel
+        (sim.EXACT_KERNELS) the simulation uses that exact kernel (kernel ridge regression; for
+        hinge and logistic scikit-learn on features of the exact kernel matrix);
+        ``exact_kernel=False`` uses the Gaussian-equivalent features instead."""
         from ..simulation import raf_erm as sim
         v = self.validate(params)
         if exact_kernel is None:
-            exact_kernel = (v["loss"] == "square" and v.get("activation") in sim.EXACT_KERNELS)
+            exact_kernel = v.get("activation") in sim.EXACT_KERNELS
         if exact_kernel:
-            if not (v["loss"] == "square" and v.get("activation") in sim.EXACT_KERNELS):
-                raise InputError("the exact-kernel simulation needs loss=square and activation "
-                                 f"in {{{', '.join(sim.EXACT_KERNELS)}}}")
+            if v.get("activation") not in sim.EXACT_KERNELS:
+                raise InputError("the exact-kernel simulation needs activation in "
+                                 f"{{{', '.join(sim.EXACT_KERNELS)}}}")
             v = dict(v, exact_kernel=True)
         Ns = list(Ns or (sim.QUICK_LADDER if quick else sim.DEFAULT_LADDER))
         instances = instances or (20 if quick else 40)
