@@ -70,6 +70,35 @@ def test_channel_and_observables_against_mpmath():
             assert np.allclose(got, [float(r) for r in ref], rtol=1e-12, atol=0)
 
 
+def test_observables_kernel_against_mpmath():
+    """eps_gen, eps_mem, eps_train_rule and train_loss = -Phi/alpha at a solution, from mpmath
+    quadrature (the prior term over the MP density) rather than the generated kernel."""
+    r = RF.solve(alpha=1.5, psi=2.5, eps=0.3, lam=0.2, activation="erf")
+    o = r.order_params
+    a, psi, eps, lam, mu1, mus = (r.params[k] for k in NAMES)
+    with mp.workdps(25):
+        m_, q_, V_ = (mp.mpf(o[k]) for k in "mqV")
+        mh, qh, Vh = (mp.mpf(o[k]) for k in ("mhat", "qhat", "Vhat"))
+
+        def per_dir(s):
+            T = mu1**2 * s + mus**2
+            return (mh**2 * mu1**2 * s + qh * T) / (2 * (lam + Vh * T / psi))
+        prior = mp_average(per_dir, psi)
+        rule = lambda x: (1 - eps) * mp.ncdf(m_ * x / mp.sqrt(q_ - m_**2))  # noqa: E731
+        ch = -2 * mp.quad(lambda x: (rule(x) + eps / 2) * (1 - mp.sqrt(q_) * x)**2
+                          / (2 * (1 + V_)) * mp.npdf(x), [-mp.inf, 0, mp.inf])
+        phi = -m_ * mh + (q_ * Vh - V_ * qh) / 2 + prior + a * ch
+        # wrong sign of the prox (omega + V y)/(1 + V): y omega < -V
+        eps_mem = mp.ncdf(-V_ / mp.sqrt(q_))
+        x0 = -V_ / mp.sqrt(q_)
+        rule_wrong = 2 * mp.quad(lambda x: mp.ncdf(m_ * x / mp.sqrt(q_ - m_**2)) * mp.npdf(x),
+                                 [-mp.inf, x0])
+        ref = {"eps_gen": mp.acos(m_ / mp.sqrt(q_)) / mp.pi, "eps_mem": eps_mem,
+               "eps_train_rule": rule_wrong, "train_loss": -phi / a}
+    for k, v in ref.items():
+        assert abs(r[k] - float(v)) < 1e-12 * max(1.0, abs(float(v))), (k, r[k], float(v))
+
+
 def _mp_solution(alpha, psi, eps, lam, mu1, mus):
     """30 digits: the scalar V equation with quadrature over MP, then m and q (independent of the
     generated code)."""
