@@ -30,14 +30,19 @@ def _segments(x, y, ok):
     return segs
 
 
+def _value(record, name):
+    """An order parameter or observable of a result record; NaN when absent (0 is a value)."""
+    v = record["order_params"].get(name, record["observables"].get(name))
+    return np.nan if v is None else v
+
+
 def plot_curves(records, xname, ynames, path, title=""):
     plt = _plt()
     fig, ax = plt.subplots(figsize=(6, 4))
     x = np.array([r["params"][xname] for r in records], float)
     ok = np.array([bool(r["status"]["converged"]) for r in records])
     for yn in ynames:
-        y = np.array([r["order_params"].get(yn, r["observables"].get(yn, np.nan)) or np.nan
-                      for r in records], float)
+        y = np.array([_value(r, yn) for r in records], float)
         first = True
         for seg in _segments(x, y, ok):
             s = np.array(seg)

@@ -19,3 +19,11 @@ def test_plot_theory_and_sweep(tmp_path):
     fig2 = tmp_path / "sweep.png"
     assert main(["plot", "--sweep", str(sw), "--y", "q,R", "--out", str(fig2)]) == 0
     assert fig2.stat().st_size > 10_000
+
+
+def test_zero_values_are_drawn():
+    """An observable that is exactly 0 (eps_mem past interpolation) is a value, not a gap."""
+    from memgenkit.numerics.plotting import _value
+    rec = {"order_params": {"m": 0.0}, "observables": {"eps_mem": 0.0}}
+    assert _value(rec, "eps_mem") == 0.0 and _value(rec, "m") == 0.0
+    assert _value(rec, "missing") != _value(rec, "missing")  # NaN
