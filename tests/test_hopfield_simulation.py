@@ -100,3 +100,54 @@ def test_train_test_gap_and_learned_features_run():
     res = hs.train_test_reconstruction(trainer.J, tr.X, te.X)
     assert 0 <= res["test"] <= 1 and res["gap"] == pytest.approx(res["train"] - res["test"])
     assert sets[0][0]  # the most frequent feature is stable under Hebb already
+
+
+def test_field_gains_and_states_match_brute_force():
+    ds = _data(N=30, P=40, D=10)
+    J = hs.CrossEntropyTrainer(ds.X, lr=1.0, dtype=np.float64).J
+    g, s2 = hs.field_gains(J, ds.F[:4])
+    for a in range(4):
+        f = ds.F[a].astype(float)
+        h = np.array([sum(J[i, j] * f[j] for j in range(30)) for i in range(30)])
+        assert g[a] == pytest.approx(f @ h / 30, rel=1e-12)
+        assert s2[a] == pytest.approx(np.mean((h - g[a] * f) ** 2), rel=1e-12)
+    fin, best, x = hs.synchronous(J, ds.X[:3], ds.X[:3], 5, return_states=True)
+    assert np.allclose(fin, np.abs((x * ds.X[:3]).sum(1)) / 30)
+    keys = hs.example_keys(np.vstack([ds.X[:2], -ds.X[:1]]))
+    assert keys[0] == keys[2] and keys[0] != keys[1]
+
+
+def test_mixture_meanfield_walsh_start_and_known_couplings():
+    """The mean field starts at the Walsh coefficients of the majority (a_L on each feature) and,
+    on couplings of known structure J = sum_a g_a f^a f^a^T/N + s Z/sqrt(N) (Z Gaussian) at small
+    noise, predicts what the synchronous dynamics does: the 3-mixture is kept for equal or mildly
+    unequal gains and collapses onto the strong feature (overlap a_3 = 1/2 with the example) when
+    its gain beats the other two by more than the noise. (At larger noise, s = 0.3, the mean field,
+    which redraws the noise at every step and has no reaction term, keeps a symmetric mixture that
+    the dynamics loses: it is a small-noise theory.)"""
+    import itertools
+    from math import comb
+    for L in (3, 5, 7):
+        pats = np.array(list(itertools.product((1.0, -1.0), repeat=L)))
+        assert np.mean(np.sign(pats.sum(1)) * pats[:, 0]) == comb(L - 1, (L - 1) // 2) / 2 ** (L - 1)
+        # no noise, equal gains, no higher-order gain: the mixture is a fixed point
+        nT = 2 ** (L - 1)
+        g = np.zeros((1, nT))
+        g[0, :L] = 1.0
+        assert hs.mixture_meanfield(g, np.zeros((1, nT)), L)[0] == pytest.approx(1.0)
+    N = 2000
+    rng = np.random.default_rng(5)
+    F = hs.sample_features(N, 3, rng)
+    Z = (rng.normal(size=(N, N)) / np.sqrt(N)).astype(np.float32)
+    c = np.array([1, -1, 1])
+    X = np.sign((c[:, None] * F).sum(0))[None, :].astype(np.int8)
+    # finite-N spread of the overlap a_3 of the example with the feature it collapses onto
+    tol = 3 * np.sqrt((1 - 0.25) / N)
+    for gains, s in (((1, 1, 1), 0.1), ((1, 1.2, 1.4), 0.1), ((1, 1, 1.6), 0.1),
+                     ((1, 1, 1), 0.2)):
+        J = (F.T.astype(np.float32) * np.float32(gains)) @ F.astype(np.float32) / N + s * Z
+        np.fill_diagonal(J, 0)
+        sim = hs.synchronous(J, X, X, 20)[0][0]
+        mf = hs.mixture_snr(J, F, np.array([[0, 1, 2]]))[0]
+        assert abs(mf - sim) < tol, (gains, s, mf, sim)
+        assert (sim > 0.95) == (mf > 0.95) == (gains[2] < 1.5)

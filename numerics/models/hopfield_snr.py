@@ -153,15 +153,37 @@ class HopfieldSNR(SaddlePointModel):
                   "message": "residual = |sum_k p_k - L| (exact inclusion probabilities)"}
         return Result(self.name, v, {}, obs, status, self.derivation_hash, self._versions())
 
-    def simulate(self, params: dict, *, N: int | None = None, instances: int = 3, seed: int = 0):
+    def simulate(self, params: dict, *, N: int | None = None, instances: int = 3, seed: int = 0,
+                 lam=None, lr=None, train_steps=None, n_eval=None, k_test=None,
+                 checkpoints=None):
         """Hebb networks on sampled data: learned-feature counts against the theory k_max.
-        N: the parameter N when given with the parameters, else the ``N`` argument (CLI --N)."""
+        N: the parameter N when given with the parameters, else the ``N`` argument (CLI --N).
+
+        With any training option (``lam``, ``lr``, ``train_steps``, ``n_eval``, ``k_test``,
+        ``checkpoints``; as keywords or in ``params``, i.e. --set on the command line): one
+        cross-entropy training at (N, alpha) instead, with train/test reconstruction, the learned
+        features and the predictions of test reconstruction (hopfield_snr_sim.generalization)."""
         from ..simulation import hopfield_snr_sim as ss
+        params, opts = ss.split_gen_options(params, dict(
+            lam=lam, lr=lr, train_steps=train_steps, n_eval=n_eval, k_test=k_test,
+            checkpoints=checkpoints))
         v = self.validate({**({"N": N} if N else {}), **params})
+        if opts:
+            return ss.simulate_training(self, v, seed, opts)
         return ss.simulate(self, v, instances, seed)
 
     def verify(self, params: dict, *, Ns=None, instances=None, seed: int = 0, workers: int = 1,
-               out_dir="memgen-out", quick: bool = False, progress=None):
+               out_dir="memgen-out", quick: bool = False, progress=None, generalization=None,
+               gen_N=None, lam=None, lr=None, train_steps=None, n_eval=None, k_test=None,
+               gen_alphas=None, checkpoints=None):
+        """k_max(N) verdicts, and (unless ``quick``) the cross-entropy checks. Their options
+        (defaults in hopfield_snr_sim.GEN_OPTIONS: gen_N 500, lam 1, lr 0.5, train_steps 200,
+        n_eval 400, k_test 120, gen_alphas 0.25..4) come as keywords or in ``params`` (--set);
+        giving one runs the checks also with ``quick``; ``generalization`` forces them on/off."""
         from ..simulation import hopfield_snr_sim as ss
+        params, opts = ss.split_gen_options(params, dict(
+            gen_N=gen_N, lam=lam, lr=lr, train_steps=train_steps, n_eval=n_eval, k_test=k_test,
+            gen_alphas=gen_alphas, checkpoints=checkpoints))
         return ss.verify(self, params, Ns=Ns, instances=instances, seed=seed, out_dir=out_dir,
-                         quick=quick, progress=progress)
+                         quick=quick, progress=progress, gen_opts=opts,
+                         generalization=generalization)

@@ -142,6 +142,7 @@ def verify_classic(model, a_c, m_c, params, *, Ns=None, instances=None, seed=0,
     out.mkdir(parents=True, exist_ok=True)
     path = out / f"verify-hopfield-ags-seed{seed}.json"
     path.write_text(json.dumps(record, indent=1, default=float))
+    figure = _plot(flip, mix, cap, a_c, alpha, out / f"verify-hopfield-ags-seed{seed}.png")
     lines = [f"hopfield-ags verify (seed {seed}); RS theory alpha_c = {a_c:.9f}, "
              f"m(alpha_c) = {m_c:.6f}",
              f"  one-step flip, N={flip['N']}, P={flip['P']}: sim {flip['p_sim']:.3e} +- "
@@ -164,5 +165,48 @@ def verify_classic(model, a_c, m_c, params, *, Ns=None, instances=None, seed=0,
                      + (f"; linear extrapolation in N^-1/2: alpha_50(oo) = "
                         f"{cap_fit['intercept']:.4f} (reported, no verdict)" if cap_fit else ""))
     lines.append(f"  verdict: {'PASS' if passed else 'FAIL'}")
-    return {"record": record, "table": "\n".join(lines), "figure": None, "path": str(path),
+    return {"record": record, "table": "\n".join(lines), "figure": str(figure), "path": str(path),
             "passed": passed}
+
+
+def _plot(flip, mix, cap, a_c, alpha, path):
+    """One-step flip probability against H(1/sqrt(alpha)) and the exact finite-N tail; the
+    mixture overlaps against a_L; the retrieved fraction along the capacity ladder (full run)."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(1, 3 if cap else 2, figsize=(13.5 if cap else 9, 3.6))
+    a = np.linspace(max(0.03, 0.4 * alpha), max(0.3, 1.5 * alpha), 200)
+    ax[0].semilogy(a, sps.norm.sf(1 / np.sqrt(a)), "-", label="H(1/sqrt(alpha))")
+    N = flip["N"]
+    Ps = np.unique(np.maximum(2, np.round(a * N)).astype(int))
+    ax[0].semilogy(Ps / N, [exact_flip_probability(N, P) for P in Ps], "--",
+                   label=f"exact binomial tail, N = {N}")
+    ax[0].errorbar([flip["P"] / N], [flip["p_sim"]], [3 * flip["se"]], fmt="o", capsize=3,
+                   label=f"Hebb simulation (3 se), z = {flip['z']:+.2f}")
+    ax[0].set_xlabel("alpha = P/N")
+    ax[0].set_ylabel("one-step flip probability")
+    ax[0].legend(fontsize=7)
+    Ls = [r["L"] for r in mix]
+    ax[1].errorbar(Ls, [r["mean"] for r in mix], [3 * r["se"] for r in mix], fmt="o",
+                   capsize=3, label="simulation (3 se), z = "
+                   + ", ".join(f"{r['z']:+.1f}" for r in mix))
+    ax[1].plot(Ls, [r["theory"] for r in mix], "s", mfc="none", ms=9,
+               label="a_L = binom(L-1,(L-1)/2)/2^(L-1)")
+    ax[1].set_xticks(Ls)
+    ax[1].set_xlabel("L (symmetric L-mixture, alpha -> 0)")
+    ax[1].set_ylabel("overlap with each pattern")
+    ax[1].legend(fontsize=7)
+    if cap:
+        for row in cap:
+            ax[2].plot(row["alphas"], row["retrieved_fraction"], "o-", ms=3,
+                       label=f"N = {row['N']}")
+        ax[2].axvline(a_c, color="k", ls=":", label=f"RS alpha_c = {a_c:.4f}")
+        ax[2].axhline(0.5, color="gray", lw=0.5)
+        ax[2].set_xlabel("alpha")
+        ax[2].set_ylabel("retrieved fraction (overlap > 0.9)")
+        ax[2].legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
