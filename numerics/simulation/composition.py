@@ -5,8 +5,8 @@ Model and conventions (theory/models/composition.py states the same)
 * Inputs ``x in {0, +1, -1}^d``: coordinate ``i`` (1-based) is non-zero independently with
   probability ``p_i = min(1, s i^(-a) / Z_a)``, ``Z_a = sum_{i=1}^d i^(-a)``, with a uniform random
   sign.  ``n`` samples form the sparse ``n x d`` matrix ``X``.
-* Teacher ``beta*_i = i^(-1/10)`` (the paper's linear experiment); labels
-  ``y = X beta* + sigma xi``, ``xi ~ N(0, I_n)``.
+* Teacher ``beta*_i = i^(-beta_exp)`` (the paper's linear experiment: ``beta_exp = 0.1``);
+  labels ``y = X beta* + sigma xi``, ``xi ~ N(0, I_n)``.
 * Learner: ``lam = 0``: the minimum-norm least-squares solution ``w = X^+ y`` (the limit of gradient
   descent from zero on the squared loss; an interpolant whenever ``X`` has full row rank);
   ``lam > 0``: ridge, ``w = argmin |y - X w|^2 + lam |w|^2 = X^T (X X^T + lam I)^(-1) y``.
@@ -17,10 +17,11 @@ Model and conventions (theory/models/composition.py states the same)
   (repeated rows at large ``a``).
 * Feature classes by their training count ``k_i`` (number of samples with ``x_i != 0``):
   unseen ``k_i = 0``, seen once ``k_i = 1``, common ``k_i >= 2``.
-* A seen feature is *recovered* when ``e_i`` lies in the row space of ``X``, i.e. the noiseless
-  minimum-norm solution gets it right: ``|w0_i - beta*_i| <= 1e-6 beta*_i`` with
-  ``w0 = X^+ X beta*`` (exact up to round-off, ~1e-12, or off by O(beta*_i)).  This is a property
-  of ``X`` alone, so it is the same for noisy labels and for ridge.
+* A seen feature is *recovered* (pinned) when ``e_i`` lies in the row space of ``X``, i.e. the
+  noiseless minimum-norm solution gets it right whatever the teacher; detected with a random
+  probe ``z`` (drawn with the instance): ``|(X^+ X z)_i - z_i| <= 1e-6`` (exact up to round-off,
+  ~1e-12, or off by O(1)).  This is a property of ``X`` alone, so it is the same for noisy
+  labels and for ridge.
 * Observables (per instance: class totals; reported as ratios of sums over instances, the
   estimator of E[sum over the class] / E[size of the class], with delta-method standard errors):
   ``recovered_fraction`` (recovered seen-once features / seen-once features), ``err_common``,
@@ -46,7 +47,7 @@ import numpy as np
 import scipy.linalg as sla
 from scipy import sparse
 
-BETA_EXPONENT = 0.1  # beta*_i = i^(-0.1), the paper's linear experiment
+BETA_EXPONENT = 0.1  # default beta*_i = i^(-0.1), the paper's linear experiment
 RECOVERY_RTOL = 1e-6
 
 
@@ -56,8 +57,8 @@ def frequencies(d: int, s: float, a: float) -> np.ndarray:
     return np.minimum(1.0, s * w / w.sum())
 
 
-def teacher(d: int) -> np.ndarray:
-    return np.arange(1, d + 1, dtype=float) ** (-BETA_EXPONENT)
+def teacher(d: int, beta_exp: float = BETA_EXPONENT) -> np.ndarray:
+    return np.arange(1, d + 1, dtype=float) ** (-beta_exp)
 
 
 def instance_seed(seed: int, r: int) -> np.random.SeedSequence:
@@ -71,6 +72,7 @@ class Instance:
     beta: np.ndarray
     p: np.ndarray
     counts: np.ndarray  # k_i
+    probe: np.ndarray  # z ~ N(0, I_d), independent of the data: P_row z detects pinned features
 
 
 def sample_supports(n: int, p: np.ndarray, rng: np.random.Generator):
@@ -101,16 +103,17 @@ def sample_supports(n: int, p: np.ndarray, rng: np.random.Generator):
             rows[starts[c]:starts[c + 1]] = rng.integers(0, n, size=k[c])
 
 
-def sample_instance(n: int, d: int, s: float, a: float, sigma: float, seed) -> Instance:
+def sample_instance(n: int, d: int, s: float, a: float, sigma: float, seed,
+                    beta_exp: float = BETA_EXPONENT) -> Instance:
     ss = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
-    s_sup, s_sign, s_noise = (np.random.default_rng(c) for c in _children(ss, 3))
+    s_sup, s_sign, s_noise, s_probe = (np.random.default_rng(c) for c in _children(ss, 4))
     p = frequencies(d, s, a)
     rows, cols, k = sample_supports(n, p, s_sup)
     vals = s_sign.choice(np.array([-1.0, 1.0]), size=rows.size)
     X = sparse.csr_matrix((vals, (rows, cols)), shape=(n, d))
-    beta = teacher(d)
+    beta = teacher(d, beta_exp)
     y = X @ beta + sigma * s_noise.standard_normal(n)
-    return Instance(X, y, beta, p, k)
+    return Instance(X, y, beta, p, k, s_probe.standard_normal(d))
 
 
 def _children(ss: np.random.SeedSequence, m: int):
@@ -150,7 +153,8 @@ def solve_row_space(X: sparse.csr_matrix, y: np.ndarray, lam: float = 0.0) -> np
         pass
     ev, V = np.linalg.eigh(G)
     keep = ev > G.shape[0] * np.finfo(float).eps * max(ev[-1], 1.0)
-    alpha = V[:, keep] @ ((V[:, keep].T @ y) / ev[keep])
+    inv = 1.0 / ev[keep]
+    alpha = V[:, keep] @ ((V[:, keep].T @ y) * (inv[:, None] if y.ndim == 2 else inv))
     return X.T @ alpha
 
 
@@ -173,29 +177,36 @@ def merge_duplicate_rows(X: sparse.csr_matrix, y: np.ndarray):
     if g == n:
         return X, y
     cnt = np.bincount(group, minlength=g).astype(float)
-    ysum = np.bincount(group, weights=y * first, minlength=g)
+    yf = y * (first[:, None] if y.ndim == 2 else first)
+    ysum = (np.column_stack([np.bincount(group, weights=col, minlength=g) for col in yf.T])
+            if y.ndim == 2 else np.bincount(group, weights=yf, minlength=g))
     rep = np.full(g, -1, dtype=np.int64)
     rep[group[::-1]] = np.arange(n)[::-1]  # first row of each group
     Xr = sparse.diags(np.sqrt(cnt) * first[rep]) @ X[rep]
-    return sparse.csr_matrix(Xr), np.sqrt(cnt) * (ysum / cnt)
+    scale = np.sqrt(cnt) / cnt
+    return sparse.csr_matrix(Xr), (ysum * scale[:, None] if y.ndim == 2 else ysum * scale)
 
 
 def identifiable(inst: Instance, w0: np.ndarray) -> np.ndarray:
-    """e_i in the row space of X (coordinate i pinned by the data), read off the noiseless
-    minimum-norm solution w0 = X^+ X beta* = P_row beta*: w0_i = beta*_i exactly when e_i is in
-    the row space, and for the generic teacher i^(-0.1) it misses by O(beta*_i) otherwise."""
-    return np.abs(w0 - inst.beta) <= RECOVERY_RTOL * inst.beta
+    """e_i in the row space of X (coordinate i pinned by the data), read off the projected probe
+    w0 = X^+ X z = P_row z (z ~ N(0, I), drawn with the instance, independent of the teacher):
+    w0_i = z_i up to round-off when e_i is in the row space; otherwise w0_i - z_i ~ N(0, 1 -
+    P_ii) misses by O(1) (by less than 1e-6 with probability ~1e-6 / sqrt(1 - P_ii)). The
+    teacher itself would not do: for beta_exp = 0 all beta*_i are equal and two features that
+    share their only sample with equal signs get w0 = beta* without being pinned."""
+    return np.abs(w0 - inst.probe) <= RECOVERY_RTOL
 
 
 def measure(inst: Instance, w: np.ndarray, w0: np.ndarray) -> dict:
     """Per-instance class totals (sums and counts) of the observables; ``w`` the learner's
-    solution, ``w0`` the noiseless minimum-norm one (defines which features are recovered)."""
+    solution, ``w0`` the projected probe P_row z (defines which features are recovered)."""
     e2 = (w - inst.beta) ** 2
     k = inst.counts
     once = k == 1
     common = k >= 2
     unseen = k == 0
-    rec = once & identifiable(inst, w0)
+    ident = identifiable(inst, w0)
+    rec = once & ident
     n_rec = int(rec.sum())
     # OOD pairs: recovered seen-once features that never co-occurred (their unique samples
     # differ). Mean over pairs of err_i + err_j, computed exactly from per-row groups.
@@ -219,6 +230,7 @@ def measure(inst: Instance, w: np.ndarray, w0: np.ndarray) -> dict:
     return {
         "n_once": int(once.sum()), "n_rec": n_rec,
         "n_common": int(common.sum()), "sum_common": float(e2[common].sum()),
+        "n_common_unpinned": int((common & ~ident).sum()),
         "sum_once": float(e2[once].sum()),
         "n_unseen": int(unseen.sum()), "sum_unseen": float(e2[unseen].sum()),
         "loss_in": float(np.dot(inst.p, e2)),
@@ -233,14 +245,18 @@ _RATIOS = {"recovered_fraction": ("n_rec", "n_once"), "err_common": ("sum_common
            "loss_ood": ("ood_sum", "ood_pairs")}
 
 
-def run(n, d, s, a, sigma, lam, instances, seed=0):
+def run(n, d, s, a, sigma, lam, instances, seed=0, beta_exp=BETA_EXPONENT):
     """Sample ``instances`` instances, solve, and estimate every observable with its standard
     error.  Ratios of sums (E[sum]/E[count]) carry delta-method errors; loss_in is a plain mean."""
     rows = []
     for r in range(instances):
-        inst = sample_instance(n, d, s, a, sigma, instance_seed(seed, r))
-        w = solve_row_space(inst.X, inst.y, lam)
-        w0 = w if (sigma == 0 and lam == 0) else solve_row_space(inst.X, inst.X @ inst.beta)
+        inst = sample_instance(n, d, s, a, sigma, instance_seed(seed, r), beta_exp)
+        Xz = inst.X @ inst.probe
+        if lam == 0:  # one factorization for both right-hand sides
+            W = solve_row_space(inst.X, np.column_stack([inst.y, Xz]))
+            w, w0 = W[:, 0], W[:, 1]
+        else:
+            w, w0 = solve_row_space(inst.X, inst.y, lam), solve_row_space(inst.X, Xz)
         rows.append(measure(inst, w, w0))
     return summarize(rows)
 
@@ -268,5 +284,6 @@ def summarize(rows):
                       if li.size > 1 else math.nan)
     out["instances"] = len(rows)
     out["counts"] = {k: float(np.mean([r[k] for r in rows]))
-                     for k in ("n_once", "n_rec", "n_common", "n_unseen", "ood_pairs")}
+                     for k in ("n_once", "n_rec", "n_common", "n_common_unpinned", "n_unseen",
+                               "ood_pairs")}
     return out
