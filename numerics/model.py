@@ -123,3 +123,15 @@ class SaddlePointModel:
     def _result(self, params, order, obs, status) -> Result:
         return Result(self.name, dict(params), order, obs, status, self.derivation_hash,
                       kernels.versions())
+
+
+class GlmModel(SaddlePointModel):
+    """A generalized-linear-model saddle point in (m, q, V): the domain q > 0, V > 0, m^2 < q
+    (Cauchy-Schwarz for the student-teacher overlap) and a neutral starting point."""
+
+    def inside(self, x) -> bool:
+        m, q, V = x
+        return bool(np.all(np.isfinite(x)) and q > 0 and V > 0 and m * m < q)
+
+    def initial_guess(self, params):
+        return np.array([0.1, 0.5, 1.0])

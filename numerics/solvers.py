@@ -201,3 +201,15 @@ def hybrid(system, T, x0, *, mixing=0.5, tol=1e-12, switch=1e-3, inside=None, tr
 
 
 METHODS = ("hybrid", "newton", "anderson", "fixed-point")
+
+
+def iterate_map(T, x0, *, method="anderson", mixing=0.5, **common):
+    """Iterate x <- T(x): damped fixed point (``method="fixed-point"``), or Anderson that falls
+    back to a damped iteration (mixing at most 0.3) when it does not converge; plain damped
+    iteration is slower but more robust. ``common``: tol, max_iter, inside, trace."""
+    if method == "fixed-point":
+        return fixed_point(T, x0, mixing=mixing, **common)
+    x, st = anderson(T, x0, mixing=mixing, **common)
+    if not st.converged:
+        x, st = fixed_point(T, x0, mixing=min(mixing, 0.3), **common)
+    return x, st

@@ -27,7 +27,7 @@ class RafBayes(SaddlePointModel):
 
     def solve(self, params=None, *, init=None, method="anderson", mixing=0.5, tol=1e-13,
               max_iter=5000, trace=False, **kw):
-        from ..solvers import anderson, fixed_point
+        from ..solvers import iterate_map
         params = self.validate({**(params or {}), **kw})
         p = self.pvec(params)
         if params["eps"] == 1.0:
@@ -42,12 +42,7 @@ class RafBayes(SaddlePointModel):
                 return self.call(kern, x, p)[:1]
             x0 = np.asarray(init if init is not None else self.initial_guess(params), float)
             common = dict(tol=tol, inside=self.inside, trace=trace, max_iter=max_iter)
-            if method == "fixed-point":
-                x, st = fixed_point(T, x0, mixing=mixing, **common)
-            else:
-                x, st = anderson(T, x0, mixing=mixing, **common)
-                if not st.converged:
-                    x, st = fixed_point(T, x0, mixing=min(mixing, 0.3), **common)
+            x, st = iterate_map(T, x0, method=method, mixing=mixing, **common)
             status = st.to_dict()
             qhat = float(self.call(kern, x, p)[1])
         order = {"q": float(x[0]), "qhat": qhat}

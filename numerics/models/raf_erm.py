@@ -24,7 +24,7 @@ import math
 import numpy as np
 
 from ..errors import InputError, ParameterError
-from ..model import SaddlePointModel
+from ..model import GlmModel
 from ..results import Result
 
 LOSSES = ("square", "hinge", "logistic")
@@ -67,7 +67,7 @@ def apply_activation(params: dict):
     return act
 
 
-class RafErm(SaddlePointModel):
+class RafErm(GlmModel):
     """Rules-and-Facts ERM, ridge/kernel learners; also loss=square|hinge|logistic, activation=sign|relu|erf|tanh|linear."""  # noqa: E501
 
     name = "raf-erm"
@@ -88,16 +88,6 @@ class RafErm(SaddlePointModel):
             out["activation"] = str(act)
         return out
 
-    def pvec(self, params: dict) -> np.ndarray:
-        return np.array([params[n] for n in self.param_names()], dtype=float)
-
-    def inside(self, x) -> bool:
-        m, q, V = x
-        return bool(np.all(np.isfinite(x)) and q > 0 and V > 0 and m * m < q)
-
-    def initial_guess(self, params):
-        return np.array([0.1, 0.5, 1.0])
-
     # -- solving ------------------------------------------------------------------------------
     def fixed_point_map(self, params):
         p = self.pvec(params)
@@ -116,7 +106,7 @@ class RafErm(SaddlePointModel):
         Python iterations below if it does not converge); ``anderson-py``: the same iteration
         in Python (with ``trace``); ``fixed-point``: damped iteration (``mixing`` = weight on
         the new iterate). ``njit`` is an alias of ``anderson``."""
-        from ..solvers import SolveStatus, anderson, fixed_point
+        from ..solvers import SolveStatus, iterate_map
         params = self.validate({**(params or {}), **kw})
         if method in ("hybrid", "newton", "njit"):  # no Jacobian kernel here
             method = "anderson"
@@ -150,12 +140,8 @@ class RafErm(SaddlePointModel):
                 big["hit"] = code == 3
             if st is not None:
                 pass
-            elif method == "fixed-point":
-                x, st = fixed_point(T, x0, mixing=mixing, **common)
             else:
-                x, st = anderson(T, x0, mixing=mixing, **common)
-                if not st.converged:  # plain damped iteration is slower but more robust
-                    x, st = fixed_point(T, x0, mixing=min(mixing, 0.3), **common)
+                x, st = iterate_map(T, x0, method=method, mixing=mixing, **common)
             status = st.to_dict()
             if trace:
                 status["trace"] = [float(r) for r in st.trace]

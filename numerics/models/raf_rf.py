@@ -19,11 +19,11 @@ import numpy as np
 
 from ..boundary import find_root
 from ..errors import InputError
-from ..model import SaddlePointModel
+from ..model import GlmModel
 from .raf_erm import apply_activation
 
 
-class RafRf(SaddlePointModel):
+class RafRf(GlmModel):
     """Rules-and-Facts, random-feature ridge of finite width psi = p/d; also activation=sign|relu|erf|tanh|linear."""  # noqa: E501
 
     name = "raf-rf"
@@ -42,16 +42,6 @@ class RafRf(SaddlePointModel):
             out["activation"] = str(act)
         return out
 
-    def pvec(self, params: dict) -> np.ndarray:
-        return np.array([params[n] for n in self.param_names()], dtype=float)
-
-    def inside(self, x) -> bool:
-        m, q, V = x
-        return bool(np.all(np.isfinite(x)) and q > 0 and V > 0 and m * m < q)
-
-    def initial_guess(self, params):
-        return np.array([0.1, 0.5, 1.0])
-
     def fixed_point_map(self, params):
         p = self.pvec(params)
 
@@ -64,7 +54,7 @@ class RafRf(SaddlePointModel):
         """Saddle point: Brent on the scalar V equation, then m(V), q(V) (default); with
         ``iterate=True`` (or method anderson / fixed-point) the Anderson-accelerated iteration of
         the full map instead. The result's residual is that of the full map at the solution."""
-        from ..solvers import anderson, fixed_point
+        from ..solvers import iterate_map
         params = self.validate({**(params or {}), **kw})
         p = self.pvec(params)
         T = self.fixed_point_map(params)
@@ -85,12 +75,7 @@ class RafRf(SaddlePointModel):
         else:
             x0 = np.asarray(init if init is not None else self.initial_guess(params), float)
             common = dict(tol=tol, inside=self.inside, trace=trace, max_iter=max_iter)
-            if method == "fixed-point":
-                x, st = fixed_point(T, x0, mixing=mixing, **common)
-            else:
-                x, st = anderson(T, x0, mixing=mixing, **common)
-                if not st.converged:
-                    x, st = fixed_point(T, x0, mixing=min(mixing, 0.3), **common)
+            x, st = iterate_map(T, x0, method=method, mixing=mixing, **common)
             status = st.to_dict()
             if trace:
                 status["trace"] = [float(v) for v in st.trace]
