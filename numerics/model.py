@@ -61,6 +61,13 @@ class SaddlePointModel:
     def initial_guess(self, params: dict) -> np.ndarray:
         raise NotImplementedError
 
+    def cost(self, verb: str, params: dict, **opts):
+        """Estimated ``resources.Cost`` of ``verb`` ("solve", "boundary", "simulate", "verify")
+        at validated ``params``; ``opts`` are the verb's size options (simulate: N, instances;
+        verify: Ns, instances, quick). None: negligible (a few order parameters). A model whose
+        sizes are parameters or options overrides this with its formulas."""
+        return None
+
     def precheck(self, params: dict) -> str | None:
         """Return a message if no saddle point exists at these parameters (e.g. UNSAT)."""
         return None

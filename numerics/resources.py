@@ -1,0 +1,126 @@
+"""What a computation will cost, decided before it starts.
+
+Every model states the cost of its sizes as formulas (``SaddlePointModel.cost``): peak memory in
+bytes and a rough wall time on one core. The API compares the memory estimate with the limit
+before any work is done and refuses with one line (``ResourceError``, an ``InputError``: exit 2 on
+the command line) naming the size, the estimate and the limit.
+
+The limit is, in order: ``set_max_memory`` (the CLI's ``--max-memory``), the environment variable
+``MEMGEN_MAX_MEMORY``, or the memory available now (``MemAvailable`` on Linux, else physical
+memory). Sizes are written like ``512M``, ``8G``, ``1.5GiB`` or plain bytes.
+"""
+from __future__ import annotations
+
+import math
+import os
+import re
+from dataclasses import dataclass
+
+from .errors import InputError
+
+
+@dataclass(frozen=True)
+class Cost:
+    """Estimated peak memory (bytes) and wall time (seconds, one core) of one computation.
+
+    ``detail`` is the formula in words, e.g. ``"8 n^2 bytes for the n x n margin matrix"``; it is
+    printed when the estimate is refused, so the user sees which size to lower."""
+    memory: float
+    seconds: float = 0.0
+    detail: str = ""
+
+    def __add__(self, other: "Cost") -> "Cost":
+        if other is None:
+            return self
+        detail = "; ".join(d for d in (self.detail, other.detail) if d)
+        return Cost(self.memory + other.memory, self.seconds + other.seconds, detail)
+
+
+class ResourceError(InputError):
+    """A size whose estimated cost exceeds the memory limit."""
+
+
+_UNITS = {"": 1, "b": 1, "k": 1e3, "kb": 1e3, "m": 1e6, "mb": 1e6, "g": 1e9, "gb": 1e9,
+          "t": 1e12, "tb": 1e12, "kib": 2.0 ** 10, "mib": 2.0 ** 20, "gib": 2.0 ** 30,
+          "tib": 2.0 ** 40}
+
+_max_memory: float | None = None
+
+
+def parse_size(text, option: str = "--max-memory") -> float:
+    """Bytes from ``"8G"``, ``"512MiB"``, ``"1e9"``; InputError naming ``option`` otherwise."""
+    m = re.fullmatch(r"\s*([0-9.eE+-]+)\s*([A-Za-z]*)\s*", str(text))
+    unit = m.group(2).lower() if m else None
+    try:
+        value = float(m.group(1)) * _UNITS[unit] if m else math.nan
+    except (ValueError, KeyError):
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise InputError(f"malformed {option} '{text}': expected a positive finite size such as "
+                         "512M, 8G or 2GiB")
+    return value
+
+
+def set_max_memory(limit: float | None) -> None:
+    """Set (bytes) or clear (None) the process-wide memory limit."""
+    global _max_memory
+    _max_memory = None if limit is None else float(limit)
+
+
+def available_memory() -> float:
+    """Memory available to a new allocation now, in bytes."""
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return float(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return float(os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+    except (ValueError, OSError, AttributeError):
+        return math.inf
+
+
+def limit() -> tuple[float, str]:
+    """The memory limit in bytes and where it comes from."""
+    if _max_memory is not None:
+        return _max_memory, "--max-memory"
+    env = os.environ.get("MEMGEN_MAX_MEMORY")
+    if env:
+        return parse_size(env, "MEMGEN_MAX_MEMORY"), "MEMGEN_MAX_MEMORY"
+    return available_memory(), "available memory"
+
+
+def fmt_bytes(x: float) -> str:
+    if not math.isfinite(x):
+        return "unbounded"
+    for unit, size in (("TiB", 2.0 ** 40), ("GiB", 2.0 ** 30), ("MiB", 2.0 ** 20),
+                       ("KiB", 2.0 ** 10)):
+        if x >= size:
+            return f"{x / size:.3g} {unit}"
+    return f"{x:.0f} B"
+
+
+def fmt_seconds(s: float) -> str:
+    if not math.isfinite(s):
+        return "unbounded"
+    if s < 120:
+        return f"{s:.3g} s"
+    if s < 7200:
+        return f"{s / 60:.3g} min"
+    if s < 2 * 86400:
+        return f"{s / 3600:.3g} h"
+    return f"{s / 86400:.3g} days"
+
+
+def check(cost: Cost | None, what: str) -> None:
+    """Refuse (ResourceError, one line) when ``cost.memory`` exceeds the limit."""
+    if cost is None:
+        return
+    lim, source = limit()
+    if cost.memory > lim or not math.isfinite(cost.memory):
+        detail = f" ({cost.detail})" if cost.detail else ""
+        raise ResourceError(f"{what}: estimated memory {fmt_bytes(cost.memory)}{detail} exceeds "
+                            f"the limit {fmt_bytes(lim)} ({source}); lower the size, or raise "
+                            "--max-memory if the machine has more")
