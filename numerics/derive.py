@@ -2,11 +2,24 @@
 
 This is the only numerics module that imports sympy (through theory/ and codegen); the solve path
 loads the stored kernels instead.
+
+Staleness is decided by re-deriving in memory and comparing with the stored files. A full
+re-derivation takes tens of seconds (sympy and mpmath checks), so a successful check leaves a stamp
+in the kernel cache: a key over everything a derivation's output depends on (every source file of
+theory/, codegen.py, drivers.py and this file; the sympy, mpmath, numpy, scipy and Python versions)
+mapped to the sha256 of the three stored files. While the key and the stored files are unchanged
+the answer is known and the check returns without deriving; any change to either re-derives.
+``force=True`` (``memgen derive --check --force``) always re-derives.
 """
 from __future__ import annotations
 
+import hashlib
+import os
+import platform
+import tempfile
 from dataclasses import dataclass
 from functools import lru_cache
+from importlib import metadata
 from pathlib import Path
 
 import memgenkit.derivations as _derivations_pkg
@@ -48,11 +61,82 @@ def write(model: str) -> list[Path]:
         if not path.exists() or path.read_text() != text:
             path.write_text(text)
             written.append(path)
+    _write_stamp(model)
     return written
 
 
-def stale(model: str) -> list[Path]:
-    """Stored files that differ from what the derivation and codegen produce now."""
+def _targets(model: str) -> list[Path]:
+    from memgenkit.theory.registry import stem
+    s = stem(model)
+    return [DERIVATIONS_DIR / f"{s}.json", DERIVATIONS_DIR / f"{s}.md", GENERATED_DIR / f"{s}.py"]
+
+
+@lru_cache(maxsize=1)
+def _source_key() -> str:
+    """Hash of everything a derivation's output depends on, other than the model name."""
+    import memgenkit.theory as theory_pkg
+    h = hashlib.sha256()
+    numerics_dir = Path(__file__).parent
+    theory_dir = Path(theory_pkg.__file__).parent
+    sources = [(f"theory/{p.relative_to(theory_dir)}", p)
+               for p in sorted(theory_dir.rglob("*.py"))]
+    sources += [(f"numerics/{n}", numerics_dir / n)
+                for n in ("codegen.py", "drivers.py", "derive.py")]
+    for name, path in sources:
+        h.update(name.encode())
+        h.update(path.read_bytes())
+    for dist in ("sympy", "mpmath", "numpy", "scipy"):
+        try:
+            h.update(f"{dist}={metadata.version(dist)};".encode())
+        except metadata.PackageNotFoundError:
+            h.update(f"{dist}=none;".encode())
+    h.update(platform.python_version().encode())
+    return h.hexdigest()
+
+
+def _stored_hash(model: str) -> str:
+    h = hashlib.sha256()
+    for path in _targets(model):
+        h.update(path.name.encode())
+        h.update(path.read_bytes() if path.exists() else b"<missing>")
+    return h.hexdigest()
+
+
+def _stamp_path(model: str) -> Path:
+    from .kernels import cache_root
+    key = hashlib.sha256(f"{model};{_source_key()}".encode()).hexdigest()[:24]
+    return cache_root() / "derive-stamps" / key
+
+
+def _read_stamp(model: str) -> str | None:
+    try:
+        return _stamp_path(model).read_text().strip()
+    except OSError:
+        return None
+
+
+def _write_stamp(model: str) -> None:
+    """Best effort: an unwritable cache only costs a re-derivation next time."""
+    path = _stamp_path(model)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        with os.fdopen(fd, "w") as fh:
+            fh.write(_stored_hash(model) + "\n")
+        os.replace(tmp, path)
+    except OSError:
+        pass
+
+
+def stale(model: str, force: bool = False) -> list[Path]:
+    """Stored files that differ from what the derivation and codegen produce now.
+
+    Answered from the stamp when sources, versions and stored files are those of the last
+    successful check (see the module docstring); ``force`` re-derives regardless."""
+    if not force and _read_stamp(model) == _stored_hash(model):
+        return []
     files = build(model)
-    return [p for p, text in files.targets().items()
-            if not p.exists() or p.read_text() != text]
+    out = [p for p, text in files.targets().items() if not p.exists() or p.read_text() != text]
+    if not out:
+        _write_stamp(model)
+    return out
