@@ -1,6 +1,6 @@
 """Long-tail memorization helps generalization through composition: the sparse linear theory.
 
-Conventions (shared/models/composition.md, the linear setting of Zhou, Ma, Ge, arXiv:2510.16322):
+Conventions (the linear setting of Zhou, Ma, Ge, arXiv:2510.16322):
 
 * inputs x in {0, +1, -1}^d: coordinate i = 1..d is non-zero independently with probability
   p_i = min(1, s i^(-a) / Z_a), Z_a = sum_{i=1}^d i^(-a), with a uniform random sign;
@@ -95,8 +95,8 @@ def derive() -> Derivation:
     D = Derivation(
         model=MODEL,
         title="Long-tail memorization and composition in sparse linear regression",
-        conventions=__doc__.split("Conventions (shared/models/composition.md, the linear setting "
-                                  "of Zhou, Ma, Ge, arXiv:2510.16322):")[1].strip(),
+        conventions=__doc__.split("Conventions (the linear setting of Zhou, Ma, Ge, "
+                                  "arXiv:2510.16322):")[1].strip(),
         parameters=PARAMETERS,
         order_parameters=[Q],
     )

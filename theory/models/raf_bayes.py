@@ -1,6 +1,6 @@
 """Bayes-optimal learning of the rule on Rules-and-Facts data (replica symmetric, Nishimori line).
 
-Conventions (shared/models/raf.md, part 2):
+Conventions (rules and facts, part 2: learners):
 
 * teacher w* ~ N(0, I_d) (rho = 1), inputs x ~ N(0, I_d), alpha = n/d;
 * channel P(y | nu) = (1-eps) theta(y nu) + eps/2: a rule with probability 1-eps, a fact (random
@@ -36,7 +36,7 @@ PARAMETERS = [
 
 def derive() -> Derivation:
     d = Derivation(model=MODEL, title="Rules-and-Facts: Bayes-optimal rule learning (RS)",
-                   conventions=__doc__.split("Conventions (shared/models/raf.md, part 2):")[1]
+                   conventions=__doc__.split("Conventions (rules and facts, part 2: learners):")[1]
                    .strip(),
                    parameters=PARAMETERS, order_parameters=[q])
 

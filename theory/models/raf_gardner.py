@@ -1,6 +1,6 @@
 """Rules-and-Facts Gardner volume: spherical perceptron with margin kappa on RAF data.
 
-Conventions (shared/models/raf.md, part 1):
+Conventions (rules and facts, part 1: the Gardner volume):
 
 * student w with |w|^2 = N; teacher w* with |w*|^2 = N; inputs x ~ N(0, I_N); alpha = P/N;
 * constraints y_mu w.x_mu / sqrt(N) >= kappa for every sample, rule and fact alike;
@@ -52,7 +52,7 @@ def derive() -> Derivation:
     d = Derivation(
         model=MODEL,
         title="Rules-and-Facts Gardner volume (replica symmetric)",
-        conventions=__doc__.split("Conventions (shared/models/raf.md, part 1):")[1].strip(),
+        conventions=__doc__.split("Conventions (rules and facts, part 1: the Gardner volume):")[1].strip(),
         parameters=PARAMETERS,
         order_parameters=[q, R],
     )

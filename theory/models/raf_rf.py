@@ -1,6 +1,6 @@
 """Rules-and-Facts learned by random features of finite width (square loss, ridge), replica symmetric.
 
-Conventions (shared/models/raf.md, part 2, finite width):
+Conventions (rules and facts, part 2, finite width):
 
 * data and labels as in raf-erm: x ~ N(0, I_d), teacher |w*|^2 = d, nu = w*.x/sqrt(d), alpha = n/d,
   a rule y = sign(nu) with probability 1-eps, a fact (y = +-1 at random) with probability eps;
@@ -70,7 +70,7 @@ _PARAM_SYMS = [alpha, psi, eps, lam, mu1, mustar]
 def derive() -> Derivation:
     d = Derivation(model=MODEL, title="Rules-and-Facts: random features of finite width, "
                    "square loss and ridge (RS)",
-                   conventions=__doc__.split("Conventions (shared/models/raf.md, part 2, finite "
+                   conventions=__doc__.split("Conventions (rules and facts, part 2, finite "
                                              "width):")[1].strip(),
                    parameters=PARAMETERS, order_parameters=[m, q, V])
     d.step("Gaussian equivalence",
