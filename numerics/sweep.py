@@ -240,9 +240,14 @@ def _read_records(path: Path):
 
 def _solve_line(model_name, task, fixed, axis, values, solve_kw):
     """Solve one grid line with warm starts along ``axis``; returns (key, record) pairs."""
+    return list(_iter_line(model_name, task, fixed, axis, values, solve_kw))
+
+
+def _iter_line(model_name, task, fixed, axis, values, solve_kw):
+    """(key, record) of each point of a grid line as it is solved (the serial sweep writes each
+    at once; a worker returns the whole line)."""
     from . import models
     model = models.get(model_name)
-    out = []
     prev = None
     for v in values:
         params = {**fixed, axis: v}
@@ -259,8 +264,7 @@ def _solve_line(model_name, task, fixed, axis, values, solve_kw):
             raise InputError(f"grid point {json.dumps(params)}: {e}") from None
         if task != "boundary" and r.converged:
             prev = np.array([r.order_params[n] for n in model.order_names])
-        out.append((_key(params), r.to_dict()))
-    return out
+        yield _key(params), r.to_dict()
 
 
 def sweep(model_name: str, grids: list[tuple[str, list[float]]], fixed: dict | None = None, *,
@@ -403,7 +407,7 @@ def sweep(model_name: str, grids: list[tuple[str, list[float]]], fixed: dict | N
             if workers <= 1:
                 for line, js in chunked():
                     lf, vals = job(line, js)
-                    record(line, js, _solve_line(model_name, task, lf, axis, vals, solve_kw))
+                    record(line, js, _iter_line(model_name, task, lf, axis, vals, solve_kw))
             else:
                 with worker_pool(workers) as pool:
                     pending = {}
