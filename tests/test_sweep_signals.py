@@ -149,3 +149,23 @@ def test_sigkill_of_the_parent_takes_the_workers_and_the_file_resumes(tmp_path):
         os.kill(k, signal.SIGKILL)
     assert not left, f"workers {left} outlived their killed parent"
     _resume_and_check(out)
+
+
+def test_an_exception_in_a_pool_kills_its_workers_instead_of_draining_the_queue():
+    """numerics.pool for every pool (sweep, derive --check, the raf-gardner ladder): leaving the
+    block by an exception must not wait for the queued tasks (each would take 10 minutes)."""
+    from memgenkit.numerics.pool import worker_pool
+
+    class Boom(Exception):
+        pass
+    t0 = time.monotonic()
+    with pytest.raises(Boom):
+        with worker_pool(2) as pool:
+            futs = [pool.submit(time.sleep, 600) for _ in range(4)]
+            pids = set(pool._processes)
+            while not any(f.running() for f in futs):
+                time.sleep(0.02)
+            raise Boom
+    assert time.monotonic() - t0 < 300  # generous: the tasks alone would take 20 minutes
+    assert len(pids) == 2 and not _wait_gone(pids, 5.0)
+    assert all(f.cancelled() or f.done() for f in futs)
