@@ -75,12 +75,13 @@ def continuation(model_name: str, parameter: str, values, params: dict | None = 
 
 
 def sweep(model_name: str, grid, params: dict | None = None, *, out=None, workers: int = 1,
-          task: str = "solve", progress=None, **kw):
-    """Resumable grid sweep. ``grid``: list of "name=start:stop:num" strings or (name, values)."""
+          task: str = "solve", progress=None, collect: bool = True, **kw):
+    """Resumable grid sweep. ``grid``: list of "name=start:stop:num" strings or (name, values).
+    ``collect=False`` (with ``out``): return a summary, the records stay in the file only."""
     grids = [parse_grid(g) if isinstance(g, str) else (g[0], list(g[1])) for g in grid]
     params_kw, opts = _split(kw)
     return _sweep(model_name, grids, {**(params or {}), **params_kw}, out=out, workers=workers,
-                  task=task, progress=progress, **opts)
+                  task=task, progress=progress, collect=collect, **opts)
 
 
 def simulate(model_name: str, params: dict | None = None, **kw):
@@ -117,8 +118,8 @@ def check_derivations(model_name: str | None = None, workers: int = 2):
             raise UnknownModelError(n, list(_models.MODELS))
     if workers <= 1 or len(names) == 1:
         return {n: _derive.stale(n) for n in names}
-    from concurrent.futures import ProcessPoolExecutor
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    from .pool import worker_pool
+    with worker_pool(min(workers, len(names))) as pool:
         return dict(zip(names, pool.map(_derive.stale, names)))
 
 

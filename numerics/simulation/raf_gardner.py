@@ -71,7 +71,7 @@ from __future__ import annotations
 
 import math
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import as_completed
 from dataclasses import asdict, dataclass, field
 from typing import Callable, NamedTuple, Optional, Sequence
 
@@ -80,6 +80,7 @@ from scipy import sparse
 from scipy.optimize import linprog
 
 from . import stats as _stats
+from ..pool import worker_pool
 
 __all__ = [
     "SolverError",
@@ -705,7 +706,7 @@ def run_ladder(eps: float, kappa: float, alpha_c: float, Ns: Sequence[int], n_in
     Then ``alpha_half(N) = a_inf + b / N`` by WLS (known sigmas) and the
     verdict ``PASS iff |a_inf - alpha_c| <= 3 se(a_inf)``.
 
-    ``workers > 1`` distributes instances over a ``ProcessPoolExecutor``; the
+    ``workers > 1`` distributes instances over a process pool (``numerics.pool``); the
     result is identical for any ``workers`` (only timings differ).
     ``progress(done, total)`` is called after each instance.
     ``alpha_c`` is used as the search guess and as the verdict target; the
@@ -732,7 +733,7 @@ def run_ladder(eps: float, kappa: float, alpha_c: float, Ns: Sequence[int], n_in
             if progress is not None:
                 progress(k + 1, total)
     else:
-        with ProcessPoolExecutor(max_workers=int(workers)) as ex:
+        with worker_pool(min(int(workers), total)) as ex:
             futs = {ex.submit(_capacity_task, t): (t[0], t[1]) for t in tasks}
             for k, fut in enumerate(as_completed(futs)):
                 results[futs[fut]] = fut.result()
