@@ -281,6 +281,8 @@ def _read_record(directory: Path):
         return None, None
     except (OSError, UnicodeDecodeError) as e:
         return None, f"{_RECORD} unreadable: {e}"
+    if re.fullmatch(r"\d+\.\d+ s\n", text):
+        return None, None  # the marker of memgenkit 0.1.0 before records: read files back
     try:
         rec = json.loads(text)
         if (rec.get("format") != _RECORD_FORMAT or not isinstance(rec.get("source_sha256"), str)

@@ -29,6 +29,8 @@ CODE = ("from memgenkit.numerics import api; r = api.solve('raf-gardner', alpha=
 SOLVE = [sys.executable, "-m", "memgenkit.numerics.cli", "solve", "raf-gardner",
          "--set", "alpha=1.5", "eps=0.3", "--json"]
 STEM = "raf_gardner"
+LOAD_LOG = ("from memgenkit.numerics import api; "
+            "print(api.solve('raf-gardner', alpha=1.5, eps=0.3).order_params['q'])")
 
 
 def test_concurrent_cold_start_and_clear(tmp_path):
@@ -186,6 +188,19 @@ def test_files_numba_adds_later_are_sealed_not_called_damage(cache, warm, tmp_pa
     assert dropped <= set(json.loads((entry / "COMPILED").read_text())["files"])
 
 
+def test_entry_of_the_previous_layout_is_adopted_without_recompiling(cache, warm, tmp_path):
+    """Entries written before records existed hold a COMPILED marker "<seconds> s": their files
+    are read back and sealed, not reported as damage and not recompiled."""
+    entry = _entry(cache)
+    (entry / "COMPILED").write_text("9.96 s\n")
+    p = _run([sys.executable, "-c", LOAD_LOG], cache, tmp_path, NUMBA_DEBUG_CACHE="1")
+    assert p.returncode == 0 and p.stderr == "", p.stderr
+    assert float(p.stdout.split()[-1]) == pytest.approx(warm[1], rel=1e-12, abs=0)
+    assert not any("data saved" in line for line in p.stdout.splitlines())
+    record = json.loads((entry / "COMPILED").read_text())
+    assert record["files"] == _snapshot(entry / "__pycache__")
+
+
 @pytest.mark.slow
 def test_edited_copy_compiled_by_numba_is_not_served(cache, warm, tmp_path):
     """The reported failure end to end: the edited copy, once compiled by numba (its index now
@@ -208,10 +223,6 @@ def test_edited_copy_compiled_by_numba_is_not_served(cache, warm, tmp_path):
 
 
 # -- read-only and unwritable locations ------------------------------------------------------
-
-LOAD_LOG = ("from memgenkit.numerics import api; "
-            "print(api.solve('raf-gardner', alpha=1.5, eps=0.3).order_params['q'])")
-
 
 def test_read_only_warm_cache_loads_without_compiling(cache, warm, tmp_path, request):
     before = _snapshot(cache)
@@ -272,3 +283,16 @@ def test_clearing_a_cache_one_may_not_remove_is_one_line(cache, tmp_path, reques
              tmp_path, preexec=PREEXEC)
     assert p.returncode == 2 and p.stderr.startswith("memgen: error: cannot clear")
     assert len(p.stderr.splitlines()) == 1 and cache.exists()
+
+
+@pytest.mark.slow
+def test_damage_is_found_where_numba_cache_dir_puts_the_files(warm, tmp_path):
+    """With NUMBA_CACHE_DIR numba keeps its files outside the entry; they are checked there."""
+    nc = tmp_path / "numba-cache"
+    q = _q(_run(SOLVE, tmp_path / "cache", tmp_path, NUMBA_CACHE_DIR=str(nc)))
+    assert q == pytest.approx(warm[1], rel=1e-12, abs=0)
+    _truncate(next(nc.glob("raf_gardner-*/*observables*.nbi")))
+    p = _run(SOLVE, tmp_path / "cache", tmp_path, NUMBA_CACHE_DIR=str(nc))
+    assert _q(p) == pytest.approx(warm[1], rel=1e-12, abs=0)
+    assert len(p.stderr.splitlines()) == 1 and "observables" in p.stderr
+    assert not any(_entry(tmp_path / "cache").glob("__pycache__/*.nbi"))
