@@ -207,10 +207,11 @@ def test_edited_copy_compiled_by_numba_is_not_served(cache, warm, tmp_path):
     stamped with the edited source), gives a wrong q; the cache then serves the right one."""
     entry = _entry(cache)
     _edit_constant(entry)
-    serve_edited = (
-        "import importlib.util, json, sys\n"
+    edited = str(entry / f"{STEM}.py")
+    serve_edited = (  # what the cache did before it checked: import the copy, let numba cache it
+        "import importlib.util, sys\n"
         "from memgenkit.numerics import api, kernels\n"
-        f"spec = importlib.util.spec_from_file_location('edited', {str(entry / (STEM + '.py'))!r})\n"
+        f"spec = importlib.util.spec_from_file_location('edited', {edited!r})\n"
         "m = importlib.util.module_from_spec(spec); sys.modules['edited'] = m\n"
         "spec.loader.exec_module(m); kernels._warm_up(m); kernels._LOADED['raf_gardner'] = m\n"
         "print(api.solve('raf-gardner', alpha=1.5, eps=0.3).order_params['q'])\n")
