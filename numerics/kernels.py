@@ -1,26 +1,54 @@
-"""Loading generated kernel modules through an on-disk cache.
+"""Loading generated kernel modules through an on-disk cache that heals itself.
 
 The generated source (numerics/generated/<stem>.py, committed) is copied into a cache directory
 whose name is a key over everything the compiled code depends on: the derivation hash, the
 toolkit, numba, numpy and Python versions, and the sources of the generated module and of the
-special functions and quadrature it calls. numba's own cache (``cache=True``) then lives next to
-that copy, so a changed toolchain never picks up stale machine code.
+special functions and quadrature it calls. numba's own cache (``cache=True``: one ``.nbi`` index
+and ``.nbc`` data files per function, in ``__pycache__``) then lives next to that copy, so a
+changed toolchain never picks up stale machine code.
 
-Concurrency: the copy is written to a temporary file and moved into place with ``os.replace``
-(atomic), and the first compilation runs under an exclusive ``fcntl`` lock on a per-key lock file,
-so several processes starting at once compile once and the others load the cached result.
+An entry is complete when its ``COMPILED`` record (JSON) exists: the sha256 of the source and of
+every numba file present after the first compilation. numba trusts what it finds: a truncated
+index or data file raises a pickle error on every later call, and an edited copy of the source
+is recompiled and served (numba stamps its index by the source file, by content in numba 0.68,
+by mtime and size in older versions), silently giving wrong numbers. So every load checks:
+
+- the cached ``.py`` equals the committed source byte for byte, else it is rewritten; the module
+  is executed from the committed bytes, never from what the file holds;
+- a recorded numba file still has its recorded hash. An index that changed, and a file not in
+  the record (a function first compiled after the record, a new signature), must instead read
+  back: unpickle and, for an index, carry the stamp of the committed source;
+- an unreadable record distrusts every numba file of the entry.
+A damaged function loses its index and data files and is recompiled (only that function, or
+all after an unreadable record); the load says so in one line on stderr. Files that read back
+are sealed into the record by the next load that can write.
+
+Sharing and permissions: a read-only entry (a cache shared by a group) is copied into a private
+temporary directory (about 0.5 MB per model) and loaded from there, so numba finds a writable,
+complete cache next to the source instead of recompiling into its own user-wide cache. A cache
+location that cannot be created or written falls back to a private temporary cache, removed at
+exit, with a one-line warning.
+
+Concurrency: files are written to a temporary name and moved into place with ``os.replace``
+(atomic), and checking, healing and the first compilation run under an exclusive ``fcntl`` lock
+on a per-key lock file, so several processes starting at once compile once and the others load
+the cached result. Readers of a read-only entry take a shared lock when they can open it.
 """
 from __future__ import annotations
 
+import atexit
 import fcntl
 import hashlib
-import importlib.util
+import json
 import os
+import pickle
 import platform
+import re
 import shutil
 import sys
 import tempfile
 import time
+import types
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
@@ -32,6 +60,10 @@ import memgenkit.numerics.generated as _generated_pkg
 GENERATED_DIR = Path(_generated_pkg.__file__).parent
 _NUMERICS_DIR = Path(__file__).parent
 _LOADED: dict[str, object] = {}
+_RECORD = "COMPILED"
+_RECORD_FORMAT = 1
+_PRIVATE: Path | None = None  # this process's temporary cache, created on first need
+_WARNED: set[str] = set()
 
 
 def cache_root() -> Path:
@@ -79,60 +111,366 @@ def cache_key(stem: str) -> str:
     return h.hexdigest()[:16]
 
 
+def _notice(text: str) -> None:
+    print(f"memgen: {text}", file=sys.stderr, flush=True)
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
 class _FileLock:
-    def __init__(self, path: Path):
-        self.path = path
+    """``fcntl.flock`` on ``path``: exclusive (creating the file) or shared (read-only open;
+    no lock when the file cannot be opened, as in a read-only entry without one)."""
+
+    def __init__(self, path: Path, shared: bool = False):
+        self.path, self.shared, self.fh = path, shared, None
 
     def __enter__(self):
-        self.fh = open(self.path, "a+")
-        fcntl.flock(self.fh.fileno(), fcntl.LOCK_EX)
+        if self.fh is not None:  # already taken (see _try_lock)
+            return self
+        if self.shared:
+            try:
+                self.fh = open(self.path, "rb")
+            except OSError:
+                return self
+        else:
+            self.fh = open(self.path, "a+")
+        fcntl.flock(self.fh.fileno(), fcntl.LOCK_SH if self.shared else fcntl.LOCK_EX)
         return self
 
     def __exit__(self, *exc):
-        fcntl.flock(self.fh.fileno(), fcntl.LOCK_UN)
-        self.fh.close()
+        if self.fh is not None:
+            fcntl.flock(self.fh.fileno(), fcntl.LOCK_UN)
+            self.fh.close()
+            self.fh = None
+
+
+def _try_lock(path: Path):
+    """The exclusive lock, already taken (``with`` then releases it); None when the lock file
+    is not ours to write."""
+    try:
+        return _FileLock(path).__enter__()
+    except PermissionError:
+        return None
+
+
+def _writable(directory: Path) -> bool:
+    """Can this process create files here? (The test numba itself uses; ``os.access`` says yes
+    to root on a read-only mount.)"""
+    for d in (directory, directory / "__pycache__"):
+        if d == directory or d.is_dir():
+            try:
+                tempfile.TemporaryFile(dir=d).close()
+            except OSError:
+                return False
+    return True
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600: others sharing the cache could not read it
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def _private_root() -> Path:
+    global _PRIVATE
+    if _PRIVATE is None:
+        _PRIVATE = Path(tempfile.mkdtemp(prefix="memgenkit-kernels-"))
+        atexit.register(shutil.rmtree, _PRIVATE, True)
+    return _PRIVATE
 
 
 def load(stem: str, progress=None):
-    """Import (compiling on first use) the kernel module for ``stem``; cached per process.
+    """Import (compiling on first use, healing a damaged entry) the kernel module for ``stem``;
+    cached per process.
 
     ``progress``: optional callable(str) told when a compilation (cold cache) starts and ends.
     """
     if stem in _LOADED:
         return _LOADED[stem]
+    source = _source_path(stem).read_bytes()
     key = cache_key(stem)
-    directory = cache_root() / f"{stem}-{key}"
-    directory.mkdir(parents=True, exist_ok=True)
-    target = directory / f"{stem}.py"
-    marker = directory / "COMPILED"
-    with _FileLock(directory / ".lock"):
-        if not target.exists():
-            fd, tmp = tempfile.mkstemp(dir=directory, suffix=".tmp")
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(_source_path(stem).read_bytes())
-            os.replace(tmp, target)
-        name = f"memgenkit_kernels_{stem}_{key}"
-        spec = importlib.util.spec_from_file_location(name, target)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-        if not marker.exists():
-            t0 = time.perf_counter()
-            if progress:
-                progress(f"compiling {stem} kernels (first use with this toolchain)...")
-            _warm_up(module)
-            marker.write_text(f"{time.perf_counter() - t0:.2f} s\n")
-            if progress:
-                progress(f"compiled in {time.perf_counter() - t0:.1f} s; cached in {directory}")
+    root = cache_root()
+    shared = root / f"{stem}-{key}"
+    try:
+        shared.mkdir(parents=True, exist_ok=True)
+        writable = _writable(shared)
+        why = "no write permission"
+    except OSError as e:
+        writable, why = False, e.strerror or type(e).__name__
+    module = None
+    lock = _try_lock(shared / ".lock") if writable else None
+    if lock is not None:
+        with lock:
+            module = _prepare(stem, key, shared, source, progress, lambda what: _notice(
+                f"kernel cache entry {shared} was damaged ({what}); rebuilding it"))
+    if module is None and shared.is_dir():
+        # A read-only entry: load a private copy, so that numba finds a writable cache
+        # next to the source and loads it instead of recompiling elsewhere.
+        private = _private_root() / shared.name
+        with _FileLock(shared / ".lock", shared=True):
+            _copy_entry(shared, private, stem)
+        with _FileLock(private / ".lock"):
+            module = _prepare(stem, key, private, source, progress, lambda what: _notice(
+                f"kernel cache entry {shared} is read-only and damaged ({what}); "
+                f"compiling a private copy for this run"),
+                on_incomplete=lambda: _notice(
+                    f"kernel cache entry {shared} is read-only and incomplete; "
+                    f"compiling a private copy for this run"))
+    elif module is None:
+        private = _private_root() / shared.name
+        if str(root) not in _WARNED:
+            _WARNED.add(str(root))
+            _notice(f"warning: kernel cache {root} is not writable ({why}); using a private "
+                    f"temporary cache removed at exit (set MEMGEN_CACHE_DIR to a writable "
+                    f"directory to keep compiled kernels)")
+        private.mkdir(parents=True, exist_ok=True)
+        with _FileLock(private / ".lock"):
+            module = _prepare(stem, key, private, source, progress, lambda what: None)
     _LOADED[stem] = module
+    return module
+
+
+def _copy_entry(src: Path, dst: Path, stem: str) -> None:
+    """Copy the source, the record and numba's files, keeping modification times (older numba
+    versions stamp the source by mtime and size). Unreadable files are left out: the check of
+    the copy then finds them missing."""
+    if dst.exists():
+        shutil.rmtree(dst)
+    (dst / "__pycache__").mkdir(parents=True)
+    names = [src / f"{stem}.py", src / _RECORD]
+    if (src / "__pycache__").is_dir():
+        names += [p for p in (src / "__pycache__").iterdir() if p.suffix in (".nbi", ".nbc")]
+    for path in names:
+        out = dst / path.relative_to(src)
+        try:
+            shutil.copyfile(path, out)
+            st = os.stat(path)
+            os.utime(out, ns=(st.st_atime_ns, st.st_mtime_ns))
+        except OSError:
+            pass
+
+
+# -- checking an entry -----------------------------------------------------------------------
+
+class _Damage(Exception):
+    pass
+
+
+def _function_of(name: str) -> str:
+    """numba names a function's files <module>.<qualname>-<line>.py<ver>{.nbi, .<n>.nbc}."""
+    return re.sub(r"(\.\d+\.nbc|\.nbi)$", "", name)
+
+
+def _read_record(directory: Path):
+    """(record, problem): record None and problem None when there is none yet."""
+    path = directory / _RECORD
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        return None, None
+    except (OSError, UnicodeDecodeError) as e:
+        return None, f"{_RECORD} unreadable: {e}"
+    if re.fullmatch(r"\d+\.\d+ s\n", text):
+        return None, None  # the marker of memgenkit 0.1.0 before records: read files back
+    try:
+        rec = json.loads(text)
+        if (rec.get("format") != _RECORD_FORMAT or not isinstance(rec.get("source_sha256"), str)
+                or not isinstance(rec.get("files"), dict)
+                or not all(isinstance(v, str) for v in rec["files"].values())):
+            raise ValueError("not a kernel cache record")
+    except (ValueError, AttributeError) as e:
+        return None, f"{_RECORD} unreadable: {e}"
+    return rec, None
+
+
+def _check_index(data: bytes, source_digest: bytes) -> None:
+    """Raise unless numba can read this index and it was written for the committed source."""
+    import io
+
+    import numba
+    f = io.BytesIO(data)
+    version = pickle.load(f)
+    if version != numba.__version__:
+        return  # numba ignores another version's index
+    stamp, _overloads = pickle.loads(f.read())
+    # numba 0.68 stamps by the source's sha256; older versions by (mtime, size), for which
+    # the byte-for-byte check of the source stands alone.
+    if isinstance(stamp, bytes) and len(stamp) == 32 and stamp != source_digest:
+        raise _Damage("compiled from a different source")
+
+
+def _check_source(directory: Path, stem: str, source: bytes):
+    """Check the record and the cached source; rewrite the source if it differs. Returns
+    (problems, record, distrust): record None when absent or not trusted; distrust when an
+    unreadable record leaves nothing numba wrote here trustworthy."""
+    problems = []
+    record, bad = _read_record(directory)
+    if bad:
+        problems.append(bad)
+    elif record is not None and record["source_sha256"] != _sha(source):
+        problems.append(f"{_RECORD} is for another source")
+        record, bad = None, True
+    target = directory / f"{stem}.py"
+    try:
+        same = target.read_bytes() == source
+        if not same:
+            problems.append(f"{target.name} differs from the committed source")
+    except FileNotFoundError:
+        same = None
+        if record is not None:
+            problems.append(f"{target.name} is missing")
+    except OSError as e:
+        same = False
+        problems.append(f"{target.name} unreadable: {e.strerror}")
+    if not same:
+        _write_atomic(target, source)
+    pyc = directory / "__pycache__"
+    if pyc.exists() and not pyc.is_dir():  # before the import: numba would cache elsewhere
+        problems.append("__pycache__ is not a directory")
+        pyc.unlink()
+    return problems, record, bool(bad)
+
+
+def _numba_dir(module, directory: Path) -> Path:
+    """Where numba caches this module's functions: ``__pycache__`` next to the source unless
+    NUMBA_CACHE_DIR sends it elsewhere (asked of numba, as its cache object knows)."""
+    for name in module.KERNELS:
+        path = getattr(getattr(getattr(module, name, None), "_cache", None), "cache_path", None)
+        if isinstance(path, str) and path:
+            return Path(path)
+    return directory / "__pycache__"
+
+
+def _check_numba_files(pyc: Path, stem: str, source: bytes, record, distrust: bool):
+    """Check numba's files in ``pyc`` (the module must be imported: data files refer to it).
+    Returns (problems, doomed, kept): the files to delete (every file of a damaged function)
+    and the hashes of those kept."""
+    problems, damaged = [], set()
+    files = {p.name: p for p in pyc.glob(f"{stem}.*") if p.suffix in (".nbi", ".nbc")} \
+        if pyc.is_dir() else {}
+    if distrust:
+        return problems, set(files), {}
+    recorded = record["files"] if record else {}
+    for name in recorded:
+        if name not in files:
+            problems.append(f"{name} is missing")
+            damaged.add(_function_of(name))
+    digest = hashlib.sha256(source).digest()
+    hashes = {}
+    for name, path in sorted(files.items()):
+        try:
+            data = path.read_bytes()
+        except OSError as e:
+            problems.append(f"{name}: {e.strerror}")
+            damaged.add(_function_of(name))
+            continue
+        hashes[name] = _sha(data)
+        if recorded.get(name) == hashes[name]:
+            continue
+        try:
+            if name.endswith(".nbc"):
+                if name in recorded:  # numba never rewrites a data file of a valid index
+                    raise _Damage(f"truncated or changed (hash differs from {_RECORD})")
+                pickle.loads(data)
+            else:
+                _check_index(data, digest)
+        except Exception as e:  # noqa: BLE001 - anything numba could not read is damage
+            problems.append(f"{name}: {str(e) or type(e).__name__}")
+            damaged.add(_function_of(name))
+    doomed = {n for n in files if _function_of(n) in damaged}
+    return problems, doomed, {n: h for n, h in hashes.items() if n not in doomed}
+
+
+def _prepare(stem, key, directory, source, progress, on_damage, on_incomplete=None):
+    """Check, heal or build the entry in ``directory`` (writable, lock held) and import it."""
+    problems, record, distrust = _check_source(directory, stem, source)
+    target = directory / f"{stem}.py"
+    module = _import(stem, key, target, source)
+    pyc = _numba_dir(module, directory)
+    if _PRIVATE is not None and directory.is_relative_to(_PRIVATE) \
+            and not pyc.is_relative_to(_PRIVATE):
+        atexit.register(shutil.rmtree, pyc, True)  # a private copy leaves nothing behind
+    where = _where(pyc, directory)
+    if record is not None and record.get("numba_dir", "__pycache__") != where:
+        record = dict(record, files={})  # numba caches elsewhere now: read those files back
+    more, doomed, kept = _check_numba_files(pyc, stem, source, record, distrust)
+    problems += more
+    if problems:
+        extra = f"; {len(problems) - 1} more" if len(problems) > 1 else ""
+        on_damage(problems[0] + extra)
+    elif record is None and on_incomplete:
+        on_incomplete()
+    for name in doomed:
+        (pyc / name).unlink(missing_ok=True)
+    if problems or record is None:
+        # Without a record until the warm-up is done: an interrupted rebuild is finished by
+        # the next load, which keeps what the check above let through.
+        (directory / _RECORD).unlink(missing_ok=True)
+        cold = record is None and not problems
+        t0 = time.perf_counter()
+        if progress and cold:
+            progress(f"compiling {stem} kernels (first use with this toolchain)...")
+        _warm_up(module)  # loads what was kept, compiles what was deleted or never built
+        seconds = time.perf_counter() - t0
+        if progress and cold:
+            progress(f"compiled in {seconds:.1f} s; cached in {directory}")
+        _write_record(directory, stem, source, where, _hash_files(pyc, stem), seconds)
+    elif kept != record["files"] or record.get("numba_dir") != where:
+        # numba added files or grew an index since: seal them
+        _write_record(directory, stem, source, where, kept, record.get("compile_seconds"))
+    return module
+
+
+def _hash_files(pyc: Path, stem: str) -> dict:
+    return {p.name: _sha(p.read_bytes()) for p in sorted(pyc.glob(f"{stem}.*"))
+            if p.suffix in (".nbi", ".nbc")} if pyc.is_dir() else {}
+
+
+def _where(pyc: Path, directory: Path) -> str:
+    """numba's cache directory as recorded: relative inside the entry (so that a copy of the
+    entry keeps its record valid), absolute outside it."""
+    return str(pyc.relative_to(directory)) if pyc.is_relative_to(directory) else str(pyc)
+
+
+def _write_record(directory: Path, stem: str, source: bytes, where: str, files: dict,
+                  seconds) -> None:
+    rec = {"format": _RECORD_FORMAT, "model": stem, "source_sha256": _sha(source),
+           "compile_seconds": None if seconds is None else round(seconds, 2),
+           "numba_dir": where, "files": files}
+    _write_atomic(directory / _RECORD, (json.dumps(rec, indent=1) + "\n").encode())
+
+
+def _import(stem: str, key: str, target: Path, source: bytes):
+    """Execute the committed bytes (already checked equal to ``target``) as the module; its
+    functions name ``target`` as their file, so numba caches next to it."""
+    name = f"memgenkit_kernels_{stem}_{key}"
+    module = types.ModuleType(name)
+    module.__file__ = str(target)
+    sys.modules[name] = module
+    try:
+        exec(compile(source, str(target), "exec"), module.__dict__)
+    except BaseException:
+        sys.modules.pop(name, None)
+        raise
     return module
 
 
 def _warm_up(module):
     """Call every kernel once so that the first compilation happens under the lock.
 
-    With a filled cache (marker present) kernels are not called here: numba loads each one from
-    its cache on first use, so a solve pays only for the kernels it calls."""
+    With a complete entry kernels are not called here: numba loads each one from its cache on
+    first use, so a solve pays only for the kernels it calls."""
     p = np.array([row[5] if row[5] is not None else 0.5 for row in module.PARAMETERS], float)
     for name, (inputs, outputs) in module.KERNELS.items():
         x = np.full(len(inputs), 0.5)
@@ -141,9 +479,16 @@ def _warm_up(module):
 
 
 def clear() -> Path:
-    """Remove every cached kernel module (all keys)."""
+    """Remove every cached kernel module (all keys). A cache this user may not remove (one
+    shared read-only) raises InputError naming it."""
+    from .errors import InputError
     root = cache_root()
     if root.exists():
-        shutil.rmtree(root)
+        try:
+            shutil.rmtree(root)
+        except OSError as e:
+            raise InputError(f"cannot clear the kernel cache {root}: {e.strerror} "
+                             f"({e.filename}); a shared cache is cleared by its owner, or "
+                             f"set MEMGEN_CACHE_DIR to use another one") from None
     _LOADED.clear()
     return root
