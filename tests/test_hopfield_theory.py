@@ -157,8 +157,11 @@ def test_one_step_criterion_matches_simulation_large_N(N, alpha):
 
 def test_clean_mixtures_saturate_below_one():
     """c = +1 (clean mixtures): feature 1's one-step overlap stays far below 1 and does not
-    approach it when N doubles, while the random-sign theory (and simulation) give m_1 = 1:
-    the coherent co-occurrence term of the derivation scales like the signal."""
+    approach it when N doubles, while the random-sign theory (and simulation) give m_1 = 1: the
+    coherent co-occurrence term of the derivation scales like the signal. The derived large-N
+    limit m_inf(k) (exact conditional support law, 16 partners enumerated) matches the
+    simulation at N = 1000 for k = 1, 2, 3 (12 instances, 3 se)."""
+    from memgenkit.numerics.models.hopfield_snr import clean_mixture_limit
     from memgenkit.numerics.simulation import hopfield_snr_sim as ss
     m1, se1 = ss.clean_mixture_overlaps(1000, instances=12, seed=1, K=3)
     m2, se2 = ss.clean_mixture_overlaps(2000, instances=12, seed=1, K=3)
@@ -166,6 +169,38 @@ def test_clean_mixtures_saturate_below_one():
     # a Gaussian (random-sign) deficit would shrink by far more than half when N doubles
     assert (1 - m2[0]) > 0.7 * (1 - m1[0]) - 3 * math.hypot(se1[0], se2[0])
     assert api.solve("hopfield-snr", N=1000)["m_1"] == pytest.approx(1.0, abs=1e-12)
+    for k in (1, 2, 3):
+        pt, lo, hi = clean_mixture_limit(500, 1.5, k)
+        assert lo <= pt <= hi
+        assert abs(m1[k - 1] - pt) < 3 * se1[k - 1], (k, m1[k - 1], se1[k - 1], pt)
+
+
+def test_clean_mixture_limit_by_enumeration():
+    """With D = 7 features and M = 6 every partner is enumerated (tau = 0): the limit is the
+    exact E_g sgn(sum_S w_S sgn(1 + g_l + g_m)), recomputed here from the enumerated supports."""
+    from memgenkit.numerics.models.hopfield_snr import clean_mixture_limit
+    D, eta, k = 7, 1.2, 2
+    w = np.arange(1, D + 1) ** -eta
+    w /= w.sum()
+    pi = {}
+    for seq in itertools.permutations(range(D), 3):
+        pr, left = 1.0, 1.0
+        for j in seq:
+            pr *= w[j] / left
+            left -= w[j]
+        key = frozenset(seq)
+        pi[key] = pi.get(key, 0.0) + pr
+    sup = [(tuple(sorted(S - {k - 1})), v) for S, v in pi.items() if k - 1 in S]
+    tot = sum(v for _, v in sup)
+    others = [j for j in range(D) if j != k - 1]
+    m = 0.0
+    for gs in itertools.product((1, -1), repeat=D - 1):
+        g = dict(zip(others, gs))
+        A = sum(v * (1 if g[a] + g[b] + 1 > 0 else -1) for (a, b), v in sup) / tot
+        m += np.sign(A) / 2 ** (D - 1)
+    pt, lo, hi = clean_mixture_limit(D, eta, k, M=D - 1)
+    assert pt == pytest.approx(m, abs=1e-12) and lo == pytest.approx(m, abs=1e-12)
+    assert hi == pytest.approx(m, abs=1e-12) and m < 1
 
 
 def test_kmax_approaches_the_leading_law():

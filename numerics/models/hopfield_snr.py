@@ -1,10 +1,14 @@
 """hopfield-snr: Hebbian signal-to-noise theory of feature retrieval on power-law data.
 
-Closed-form model (theory/models/hopfield_snr.py): per feature k the generated kernel ``snr`` gives
-the signal a_L^2 P p_k, the noise variances and the one-step overlap, from the exact inclusion
-probability p_k (computed here) and Q2 = sum_l E[P_l^2]/P^2. k_max is the number of features whose
-signal-to-noise ratio reaches u_star = H^(-1)((1 - m_star)/2); k_max_leading the large-N law
-(N/(u_star^2 Z(2 eta, D)))^(1/(2 eta)).
+Closed-form model (theory/models/hopfield_snr.py). Retrieval of feature k: one synchronous step
+from f^k with the Hebb couplings; m_k, the one-step overlap averaged over the data, is
+1 - 2H(S_k/sigma_k) with the generated kernel ``snr`` (signal a_L^2 P p_k and the coherent,
+co-occurrence, count and incoherent variances), from the exact inclusion probability p_k
+(computed here) and s1 = sum_l p_l^2. k_max: the largest k with m_j >= m_star for all j <= k
+(S_k/sigma_k >= u_star = H^(-1)((1 - m_star)/2)); k_max_leading the large-N law
+(N gamma^2/(u_star^2 Z(eta,D)^2 s1))^(1/(2 eta)), gamma = lim p_k/pi_k; k_max_poster the same
+law with p_l = L pi_l, (N/(u_star^2 Z(2 eta, D)))^(1/(2 eta)). Random-sign mixtures (c = +-1);
+clean mixtures (c = +1) saturate below overlap 1 (``clean_mixture_limit``).
 
 Exact inclusion probabilities (drawing without replacement): with weights w_k summing to one,
 p_k = int_0^oo w_k e^(-w_k t) P(N_(-k)(t) <= L-1) dt. The Poisson-binomial probabilities of the
@@ -268,3 +272,49 @@ class HopfieldSNR(SaddlePointModel):
         return ss.verify(self, params, Ns=Ns, instances=instances, seed=seed, out_dir=out_dir,
                          quick=quick, progress=progress, gen_opts=opts,
                          generalization=generalization)
+
+
+def clean_mixture_limit(D: int, eta: float, k: int = 1, M: int = 16):
+    """Large-N one-step overlap of feature k for clean 3-mixtures (c = +1), from the derivation's
+    step 'clean mixtures': m_inf = E_g[sgn(sum_{S ni k} w_S sgn(1 + g_l + g_m))], w_S the exact
+    conditional support law (successive sampling, all pairs). The M most frequent partners are
+    enumerated exactly (2^M sign patterns); a support with a rarer partner m enters through its
+    mean over g_m and a Gaussian spread (rare partners are many and light: their sum is nearly
+    Gaussian; its variance sum_m c_m(g)^2 for one rare partner, c_m = sum of w_lm over the
+    negative top l, and 3/4 sum w^2 for two). Returns (point estimate, lower, upper): the bounds
+    replace the rare supports by -+ their total weight tau. L = 3 only."""
+    w = np.arange(1, D + 1, dtype=float) ** (-eta)
+    w /= w.sum()
+    kk = k - 1
+    others = np.array([j for j in range(D) if j != kk])
+    a = w[kk]
+    wl = w[others][:, None]
+    wm = w[others][None, :]
+
+    def seq(x, y, z):  # probability of drawing x, then y, then z
+        return x * y * z / ((1 - x) * (1 - x - y))
+    pi = (seq(a, wl, wm) + seq(a, wm, wl) + seq(wl, a, wm) + seq(wm, a, wl) + seq(wl, wm, a)
+          + seq(wm, wl, a))
+    np.fill_diagonal(pi, 0.0)
+    pi = np.triu(pi, 1)  # unordered pairs l < m
+    W = pi / pi.sum()
+    M = min(M, len(others))
+    top = W[:M, :M]
+    mixed = W[:M, M:].sum(1) + W[M:, :M].sum(0)  # one top partner l, one rare partner
+    both = W[M:, M:].sum()
+    tau = float(mixed.sum() + both)
+    g = 1 - 2 * ((np.arange(2 ** M)[:, None] >> np.arange(M)[None, :]) & 1)  # (2^M, M) signs
+    neg = (g < 0).astype(float)
+    # sum over top pairs of w (1 - 2 [g_l = g_m = -1])
+    Wtop = top.sum() - 2 * np.einsum("sl,lm,sm->s", neg, top, neg)
+    rest_mean = mixed @ ((1 + g.T) / 2) + both / 2  # E over rare partners of their sgn terms
+    from scipy.special import ndtr
+    cm = neg @ W[:M, M:] + (neg @ W[M:, :M].T)  # weight on each rare partner's sign
+    sd = np.sqrt(np.sum(cm * cm, axis=1) + 0.75 * np.sum(W[M:, M:] ** 2))
+    X = Wtop + rest_mean
+    with np.errstate(divide="ignore", invalid="ignore"):
+        sm = np.where(sd > 0, 2 * ndtr(X / sd) - 1, np.sign(X))
+    m_pt = float(np.mean(sm))
+    m_lo = float(np.mean(np.sign(Wtop - tau)))
+    m_hi = float(np.mean(np.sign(Wtop + tau)))
+    return m_pt, m_lo, m_hi
