@@ -206,7 +206,8 @@ def test_clean_mixture_limit_by_enumeration():
 def test_kmax_approaches_the_leading_law():
     """The exact-theory k_max over the leading law (N gamma^2/(u*^2 Z1^2 s1))^(1/(2 eta)) tends
     to 1 as N grows at fixed D (the finite-N terms fall like 1/sqrt(N)), and the poster's form
-    with p_l = L pi_l is off by the constant (gamma^2 Z2/(Z1^2 s1))^(1/(2 eta)) (1.40 at eta = 1.5)."""
+    with p_l = L pi_l is off by the constant (gamma^2 Z2/(Z1^2 s1))^(1/(2 eta)) (1.40 at
+    eta = 1.5)."""
     gaps = []
     for N in (1e3, 1e4, 1e5, 1e6):
         r = api.solve("hopfield-snr", N=N, alpha_D=5000 / N)

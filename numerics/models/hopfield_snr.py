@@ -174,7 +174,8 @@ class HopfieldSNR(SaddlePointModel):
         P = float(params["alpha"]) * Nn
         LL = float(params["L"])
         solve = Cost(8.0 * 12 * D, 2560 * (2 * LL + 4) * D / 1e9,
-                     f"solve: 96 D bytes and 2560 (2L+4) D flops for the inclusion law, D = {D:.3g}")
+                     f"solve: 96 D bytes and 2560 (2L+4) D flops for the inclusion law, "
+                     f"D = {D:.3g}")
         if verb == "solve" or verb == "boundary":
             return solve
         inst = Cost(5.0 * P * Nn + 2.0 * D * Nn + 4.0 * 64 * Nn,

@@ -53,7 +53,7 @@ DEFAULT_LADDER = (1000, 2000, 4000)
 QUICK_LADDER = (1000, 2000)
 ALPHAS = (0.5, 1.0, 2.0)
 DEFAULT_INSTANCES = 64
-QUICK_INSTANCES = 48
+QUICK_INSTANCES = 32
 BOOTSTRAP = 400
 # Theory error rate e = (1 - m_k)/2 below which a feature is in the tail: there the per-instance
 # overlap is all-or-nothing (the noise is dominated by a few frozen overlaps f^l.f^k/N, e.g. with
@@ -290,6 +290,11 @@ def _plot(rows, arows, path, gen=None):
                label="leading law")
     ax[1].set_xscale("log")
     ax[1].set_yscale("log")
+    Ns = [r["N"] for r in rows]
+    ax[1].set_xticks(Ns, [f"{x:g}" for x in Ns])
+    ax[1].xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+    ax[1].yaxis.set_major_formatter(matplotlib.ticker.ScalarFormatter())
+    ax[1].yaxis.set_minor_formatter(matplotlib.ticker.ScalarFormatter())
     ax[1].set_xlabel("N")
     ax[1].set_ylabel("k_max")
     ax[1].legend(fontsize=7)

@@ -9,9 +9,10 @@ Conventions:
 * S_mu: L distinct features drawn without replacement (successive sampling) with weights
   pi_k = k^(-eta)/Z(eta, D), Z(eta, D) = sum_{k <= D} k^(-eta);
 * p_k: the exact probability that feature k is in an example (NOT L pi_k); P_k ~ Binomial(P, p_k)
-  the number of examples containing k; s1 = sum_l p_l^2 = E|S cap S'| for two independent supports;
-* Walsh expansion sgn(sum_{l in S} c_l f^l) = sum over odd T subset S of b_|T| prod_{l in T} c_l f^l,
-  b_1 = a_L = binom(L-1, (L-1)/2)/2^(L-1) (1/2, 3/8, 5/16 for L = 3, 5, 7), sum_t binom(L,t) b_t^2 = 1;
+  the number of examples containing k; s1 = sum_l p_l^2 = E|S cap S'| (two independent supports);
+* Walsh expansion sgn(sum_{l in S} c_l f^l) = sum over odd T subset S of b_|T| prod_{l in T}
+  c_l f^l, b_1 = a_L = binom(L-1, (L-1)/2)/2^(L-1) (1/2, 3/8, 5/16 for L = 3, 5, 7),
+  sum_t binom(L,t) b_t^2 = 1;
 * Hebb couplings J = (1/N) sum_mu xi^mu xi^mu^T (zero diagonal); retrieval of feature k is one
   synchronous step from the state f^k: h_i = sum_{j != i} J_ij f^k_j, x_i = sgn(h_i);
 * one-step overlap m_k = E[(1/N) sum_i f^k_i sgn(h_i)], E over the data (features, supports,
