@@ -8,6 +8,9 @@
    field recomputed as a dot product; synchronous: one matrix-vector product per state).
 3. Peak memory of training at N = 4000 (P = 8000, float32) against the size of J, measured as the
    growth of the process's peak resident set (ru_maxrss) in a fresh subprocess.
+4. The hopfield-snr retrieval criterion: one-step fields of K features through (F_K X^T) X
+   (O(K P N), what hopfield_snr_sim uses) against forming the Hebb matrix J = X^T X / N and
+   applying it (O(P N^2)); the two give identical signs (checked).
 
 Run: python benchmarks/bench_hopfield.py [--quick] [--json FILE]
 """
@@ -119,6 +122,26 @@ def bench_memory(N, P):
             "model_MB": (2 * jbytes + 2 * P * N * 4) / 2**20}
 
 
+def bench_one_step(N, P, K, reps):
+    from memgenkit.numerics.simulation import hopfield as hs
+    rng = hs.rng_for(0, 3)
+    F = hs.sample_features(N, N // 2, rng)
+    X = hs.sample_examples(F, P, 3, 1.5, rng).X
+    Fk = F[:K].astype(np.float64)
+
+    def direct():
+        Xf = X.astype(np.float64)
+        return (Fk @ Xf.T) @ Xf - P * Fk
+
+    def via_J():
+        J = hs.hebb(X, np.float64)
+        return N * (Fk @ J)  # J symmetric, zero diagonal
+    a, b = direct(), via_J()
+    assert np.array_equal(np.sign(np.round(a)), np.sign(np.round(b)))
+    t1, t2 = best_of(direct, reps), best_of(via_J, reps)
+    return {"N": N, "P": P, "K": K, "t_direct_s": t1, "t_hebb_s": t2, "ratio": t2 / t1}
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
@@ -147,6 +170,11 @@ def main(argv=None):
           f" = {m['ratio_to_J']:.1f} x J ({m['J_MB']:.0f} MB; peak RSS growth "
           f"{m['peak_rss_growth_MB']:.0f} MB); J, G, X, H: {m['model_MB']:.0f} MB; "
           f"an N x N x P float32 temporary would be {4 * m['N'] ** 2 * m['P'] / 2**30:.0f} GB")
+    o = bench_one_step(2000 if a.quick else 4000, 2000 if a.quick else 4000, 30, reps)
+    res["one_step"] = o
+    print(f"one-step criterion fields N={o['N']} P={o['P']} K={o['K']}: (F X^T) X "
+          f"{o['t_direct_s'] * 1e3:.0f} ms vs Hebb J then J F: {o['t_hebb_s'] * 1e3:.0f} ms "
+          f"(x{o['ratio']:.1f})")
     if a.json:
         with open(a.json, "w") as fh:
             json.dump(res, fh, indent=1)

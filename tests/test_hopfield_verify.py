@@ -2,8 +2,8 @@
 
 hopfield-ags --quick: one-step Hebb flip probability against the exact finite-N binomial tail
 (-> H(1/sqrt(alpha))), symmetric L-mixture overlaps 1/2, 3/8, 5/16 at alpha -> 0, each a 3-sigma
-verdict. hopfield-snr --quick: k_max(N) of Hebb networks on power-law data over N = 1000..4000, the
-fitted exponent against the derived 1/(2 eta) and no trend with alpha (3 sigma). The cross-entropy
+verdict. hopfield-snr --quick: the one-step retrieval criterion (instance-mean overlaps m_k and
+k_max) against the theory at N = 1000, 2000 and at alpha = 0.5, 1, 2 (N = 1000). The cross-entropy
 verdicts (memorization -> generalization, the learned-feature prediction of test reconstruction:
 inclusion law, necessity, upper bound, the refined mixture mean field; sequential acquisition) at
 N = 200, three alphas; the full runs (N = 500, five alphas, and the ladder to 4000) are slow.
@@ -33,7 +33,11 @@ def test_verify_ags_quick_passes(tmp_path, capsys):
 def test_verify_snr_quick_passes(tmp_path):
     r = api.verify("hopfield-snr", {}, quick=True, out_dir=tmp_path)
     assert r["passed"], r["table"]
-    assert r["record"]["exponent"]["theory"] == pytest.approx(1 / 3)
+    rec = r["record"]
+    assert rec["exponent_theory"] == pytest.approx(1 / 3)
+    assert rec["overlaps_passed"] and rec["k_max_passed"]
+    assert [row["N"] for row in rec["ladder"]] == [1000, 2000]
+    assert sorted(row["alpha"] for row in rec["alpha_scan"]) == [0.5, 1.0, 2.0]
 
 
 def _assert_generalization(g):
@@ -91,7 +95,7 @@ def test_generalization_options_validated(tmp_path, capsys):
 
 @pytest.mark.slow
 def test_verify_snr_full_passes(tmp_path):
-    """N = 500..4000 ladder, 4 instances, and the cross-entropy checks at N = 500, five alphas
+    """N = 1000..4000 ladder of the one-step criterion (64 instances), and the cross-entropy checks at N = 500, five alphas
     (memorization -> generalization, the learned-feature prediction: inclusion law, necessity,
     upper bound, refined mean field; sequential acquisition), with the figure."""
     r = api.verify("hopfield-snr", {}, out_dir=tmp_path)

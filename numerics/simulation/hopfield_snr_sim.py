@@ -1,18 +1,28 @@
 """Finite-N checks of the Hebbian signal-to-noise theory (model hopfield-snr).
 
-k_max from simulation: a Hebb network on sampled power-law data; a feature k is learned when the
-synchronous dynamics (20 steps) started at f^k ends at overlap > 0.95; k_max counts the learned
-features among the first K (K = 6 x the theory k_max plus 10: rarer features have a vanishing
-signal-to-noise ratio, so testing them only costs time).
+The retrieval criterion, measured exactly as the theory defines it: one synchronous step
+x = sgn(J f^k) from the feature itself (Hebb couplings, zero diagonal; a zero field keeps the
+spin), the one-step overlap m_k = f^k.x/N, averaged over independent data instances (features,
+supports, signs). Feature k is retrieved when the mean m_k reaches m_star; k_max is the largest k
+with every j <= k retrieved. One instance's m_k is not self-averaging (its crosstalk is frozen by
+the overlaps f^l.f^k/N of that instance), so the comparison is between the instance mean and the
+theory's data average, with standard errors from the spread over instances; the fields come from
+h = (F_K X^T) X / N - (P/N) F_K (integers in float64: exact), O(K P N), no N x N matrix.
 
 Verdicts (``verify``; the default run adds the cross-entropy checks of ``generalization``):
 
-* exponent: the slope of log k_max against log N (weighted least squares over the ladder, errors
-  from the spread over instances, floored at 0.5/sqrt(instances) because k_max is an integer and
-  a zero spread would give a point infinite weight) lies within 3 standard errors of the derived
-  1/(2 eta);
-* no trend with alpha: at the largest N (--quick: the second largest), the slope of k_max
-  against alpha over the alpha values is within 3 standard errors of zero.
+* overlaps: at every N of the ladder, max over k <= K of |z_k| <= z_K, z_k = (mean m_k - m_k
+  theory)/se_k and z_K the two-sided 0.001 Bonferroni quantile for K features; se_k is the
+  spread over instances / sqrt(n) (floored at the binomial sqrt(4 e (1 - e)/(N n)),
+  e = (1 - m_k)/2 from the theory), and in the tail (e < TAIL_ERROR = 0.01) the distribution-
+  free sqrt((1 - m_k^2)/n) (see TAIL_ERROR);
+* k_max: at every N and alpha, |k_max(sim) - k_max(theory)| <= 3 se, se from a seeded bootstrap
+  over instances, floored at 0.5 (integer resolution);
+* the alpha scan at N = 2000 (quick: 1000): the same k_max comparison at alpha = 0.5, 1, 2 (the
+  theory's finite-N k_max depends on alpha; only the N -> oo law does not).
+
+Clean mixtures (``signs="plus"``, c = +1): the same measurement, outside the theory (the
+co-occurring features add coherently); reported by ``clean_mixture_overlaps``.
 
 The cross-entropy checks (``generalization``: memorization -> generalization, the learned-feature
 prediction of test reconstruction and its refinement by the mixture mean field, sequential
@@ -38,43 +48,120 @@ from pathlib import Path
 import numpy as np
 
 from . import hopfield as hs
-from .stats import wls_line
 
-DEFAULT_LADDER = (500, 1000, 2000, 4000)
-QUICK_LADDER = (1000, 2000, 4000)
+DEFAULT_LADDER = (1000, 2000, 4000)
+QUICK_LADDER = (1000, 2000)
 ALPHAS = (0.5, 1.0, 2.0)
+DEFAULT_INSTANCES = 64
+QUICK_INSTANCES = 32
+BOOTSTRAP = 400
+# Theory error rate e = (1 - m_k)/2 below which a feature is in the tail: there the per-instance
+# overlap is all-or-nothing (the noise is dominated by a few frozen overlaps f^l.f^k/N, e.g. with
+# feature 1, and only the rare instance where one is large flips sites), so a sample of instances
+# rarely contains the event and its spread underestimates the error; the tail uses the
+# distribution-free bound sqrt((1 - m^2)/n) instead.
+TAIL_ERROR = 0.01
 
 
-def measure_kmax(N, eta, L, alpha_D, alpha, seed, instance, k_test):
-    rng = hs.rng_for(seed, N, int(round(alpha * 1000)), instance)
+def one_step_overlaps(N, eta, L, alpha_D, alpha, seed, instance, K, signs="random"):
+    """m_k = f^k.sgn(J f^k)/N for k = 1..K on one data instance (Hebb, zero diagonal)."""
+    rng = hs.rng_for(seed, 77, N, int(round(alpha * 1000)), instance)
     D = int(round(alpha_D * N))
     P = max(1, int(round(alpha * N)))
     F = hs.sample_features(N, D, rng)
-    ds = hs.sample_examples(F, P, L, eta, rng)
-    J = hs.hebb(ds.X, np.float32)
-    K = min(D, k_test)
-    learned = hs.learned_features(J, F[:K], steps=20, mode="sync")
-    return hs.k_max(learned), learned
+    if signs == "random":
+        X = hs.sample_examples(F, P, L, eta, rng).X
+    elif signs == "plus":
+        sup = hs.sample_supports(P, D, L, eta, rng)
+        X = np.empty((P, N), dtype=np.int8)
+        hs._combine(F, sup, np.ones((P, L), dtype=np.int8), X)
+    else:
+        raise ValueError(f"signs '{signs}': random or plus")
+    K = min(K, D)
+    Fk = F[:K].astype(np.float64)
+    Xf = X.astype(np.float64)
+    Nh = (Fk @ Xf.T) @ Xf - P * Fk  # N h, exact integers
+    x = np.where(Nh == 0, Fk, np.sign(Nh))
+    return np.einsum("kn,kn->k", x, Fk) / N
+
+
+def _kmax_of(m, m_star):
+    ok = m >= m_star
+    return int(np.argmin(ok)) if not ok.all() else len(m)
+
+
+def criterion_point(model, v, instances, seed, K=None, signs="random"):
+    """Theory and simulation of the one-step criterion at the validated parameters ``v``."""
+    from scipy.special import ndtri
+    th = model.solve(v)
+    if not th.converged:
+        raise ValueError(th.status["message"])
+    N = int(v["N"])
+    K = K or (2 * th["k_max"] + 10)
+    f = model.features(v, K=K)
+    K = len(f["p"])
+    ms = np.array([one_step_overlaps(N, v["eta"], int(v["L"]), v["alpha_D"], v["alpha"], seed,
+                                     i, K, signs) for i in range(instances)])
+    mean = ms.mean(0)
+    sd = ms.std(0, ddof=1) if instances > 1 else np.full(K, np.nan)
+    mth = f["m_one_step"]
+    e = np.clip((1 - mth) / 2, 0, 0.5)
+    se = np.maximum(sd / math.sqrt(instances), np.sqrt(4 * e * (1 - e) / (N * instances)))
+    # tail: the distribution-free bound Var(m) <= 1 - E[m]^2 (m in [-1, 1]) replaces the sample se
+    tail = e < TAIL_ERROR
+    se = np.where(tail, np.maximum(se, np.sqrt((1 - mth**2) / instances)), se)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.where(se > 0, (mean - mth) / se, np.where(mean == mth, 0.0, np.inf))
+    zK = float(-ndtri(0.001 / (2 * K)))
+    zmax = float(np.max(np.abs(z)))
+    ksim = _kmax_of(mean, v["m_star"])
+    rng = np.random.default_rng([seed, 4242, N, instances])
+    boot = [_kmax_of(ms[rng.integers(0, instances, instances)].mean(0), v["m_star"])
+            for _ in range(BOOTSTRAP)]
+    kse = max(float(np.std(boot, ddof=1)), 0.5)
+    return {"N": N, "alpha": float(v["alpha"]), "instances": instances, "K": K, "signs": signs,
+            "m_sim": mean.tolist(), "m_se": se.tolist(), "m_theory": mth.tolist(),
+            "z": z.tolist(), "tail": tail.tolist(), "max_abs_z": zmax, "z_bound": zK,
+            "overlaps_pass": bool(zmax <= zK),
+            "k_max_sim": ksim, "k_max_se": kse, "k_max_theory": int(th["k_max"]),
+            "k_max_leading": float(th["k_max_leading"]),
+            "z_k_max": (ksim - th["k_max"]) / kse,
+            "k_max_pass": bool(abs(ksim - th["k_max"]) <= 3 * kse)}
+
+
+def clean_mixture_overlaps(N, eta=1.5, L=3, alpha_D=0.5, alpha=1.0, instances=16, seed=0, K=10):
+    """Mean and se of the one-step overlap m_k, k = 1..K, for clean mixtures (c = +1)."""
+    ms = np.array([one_step_overlaps(N, eta, L, alpha_D, alpha, seed, i, K, "plus")
+                   for i in range(instances)])
+    return ms.mean(0), ms.std(0, ddof=1) / math.sqrt(instances)
+
+
+def _point_lines(r, kshow=None):
+    ks = kshow or sorted({1, 2, 3, 5, 8, 12, 16, 20, 25, 30, 40} & set(range(1, r["K"] + 1))
+                         | {r["k_max_theory"], r["k_max_theory"] + 1} & set(range(1, r["K"] + 1)))
+    out = []
+    for k in ks:
+        out.append(f"    k={k:3d}  m sim {r['m_sim'][k - 1]:.4f} +- {r['m_se'][k - 1]:.4f}  "
+                   f"theory {r['m_theory'][k - 1]:.4f}  z {r['z'][k - 1]:+5.2f}")
+    return out
 
 
 def simulate(model, v, instances, seed):
     N = int(v["N"])
-    th = model.solve(v)
-    K = 6 * th["k_max"] + 10
-    ks = [measure_kmax(N, v["eta"], int(v["L"]), v["alpha_D"], v["alpha"], seed, i, K)[0]
-          for i in range(instances)]
-    mean = float(np.mean(ks))
-    se = float(np.std(ks, ddof=1) / math.sqrt(len(ks))) if len(ks) > 1 else math.nan
+    r = criterion_point(model, v, instances, seed)
     record = {"model": model.name, "params": v, "instances": instances, "seed": seed,
-              "k_max_sim": ks, "k_max_sim_mean": mean, "k_max_sim_se": se,
-              "theory": {"k_max": th["k_max"], "k_max_leading": th["k_max_leading"]},
-              "derivation_hash": model.derivation_hash, "versions": model._versions()}
-    table = (f"hopfield-snr simulate: N={N}, eta={v['eta']:g}, L={int(v['L'])}, "
-             f"alpha_D={v['alpha_D']:g}, alpha={v['alpha']:g}, {instances} instances\n"
-             f"  learned features (Hebb, sync, overlap > 0.95): {ks} -> {mean:.2f} +- {se:.2f}\n"
-             f"  theory k_max (one-step criterion m* = {v['m_star']:g}) = {th['k_max']}, "
-             f"leading order {th['k_max_leading']:.2f}")
-    return {"record": record, "table": table}
+              "criterion": r, "derivation_hash": model.derivation_hash,
+              "versions": model._versions()}
+    lines = [f"hopfield-snr simulate: N={N}, eta={v['eta']:g}, L={int(v['L'])}, "
+             f"alpha_D={v['alpha_D']:g}, alpha={v['alpha']:g}, {instances} instances; one "
+             f"synchronous step from f^k, overlap averaged over instances"]
+    lines += _point_lines(r)
+    lines.append(f"  max |z| over k <= {r['K']}: {r['max_abs_z']:.2f} (bound {r['z_bound']:.2f}; "
+                 f"theory m_k > 0.98: distribution-free se)")
+    lines.append(f"  k_max (mean m_k >= m* = {v['m_star']:g}): sim {r['k_max_sim']} +- "
+                 f"{r['k_max_se']:.2f}, theory {r['k_max_theory']} (z = {r['z_k_max']:+.2f}), "
+                 f"leading order {r['k_max_leading']:.2f}")
+    return {"record": record, "table": "\n".join(lines)}
 
 
 def verify(model, params, *, Ns=None, instances=None, seed=0, out_dir="memgen-out", quick=False,
@@ -97,84 +184,56 @@ def verify(model, params, *, Ns=None, instances=None, seed=0, out_dir="memgen-ou
             raise ParameterError("gen_N", gopt["gen_N"],
                                  f"an integer with alpha_D gen_N >= L = {int(vg['L'])}")
     Ns = list(Ns or (QUICK_LADDER if quick else DEFAULT_LADDER))
-    instances = instances or (2 if quick else 4)
+    instances = instances or (QUICK_INSTANCES if quick else DEFAULT_INSTANCES)
     eta = float(base["eta"])
-    alphas = ALPHAS
-    rows = []
-    total = len(Ns) + len(alphas) - 1
-    done = 0
+    Nbig = 1000 if quick else 2000
+    alphas = [a for a in ALPHAS if abs(a - float(base["alpha"])) > 1e-12 or Nbig not in Ns]
+    total = len(Ns) + len(alphas)
+    rows, done = [], 0
     for N in Ns:
-        v = model.validate({**base, "N": N})
-        th = model.solve(v)
-        K = 6 * th["k_max"] + 10
-        ks = [measure_kmax(N, eta, int(v["L"]), v["alpha_D"], v["alpha"], seed, i, K)[0]
-              for i in range(instances)]
-        rows.append({"N": N, "alpha": v["alpha"], "k_max": ks, "theory_k_max": th["k_max"],
-                     "theory_leading": th["k_max_leading"]})
+        rows.append(criterion_point(model, model.validate({**base, "N": N}), instances, seed))
         done += 1
         if progress:
             progress(done, total)
-    # alpha scan at the largest N (quick: the second largest, to stay within seconds)
-    Nbig = Ns[-2] if quick and len(Ns) > 2 else Ns[-1]
     arows = [r for r in rows if r["N"] == Nbig]
     for a in alphas:
-        if any(abs(r["alpha"] - a) < 1e-12 for r in arows):
-            continue
-        v = model.validate({**base, "N": Nbig, "alpha": a})
-        th = model.solve(v)
-        K = 6 * th["k_max"] + 10
-        ks = [measure_kmax(Nbig, eta, int(v["L"]), v["alpha_D"], a, seed, i, K)[0]
-              for i in range(instances)]
-        arows.append({"N": Nbig, "alpha": a, "k_max": ks, "theory_k_max": th["k_max"],
-                      "theory_leading": th["k_max_leading"]})
+        arows.append(criterion_point(model, model.validate({**base, "N": Nbig, "alpha": a}),
+                                     instances, seed))
         done += 1
         if progress:
             progress(done, total)
-    # exponent: log mean k_max vs log N; se of log mean by the delta method
-    x = np.log([r["N"] for r in rows])
-    means = np.array([np.mean(r["k_max"]) for r in rows])
-    ses = np.array([max(np.std(r["k_max"], ddof=1), 0.5) / math.sqrt(len(r["k_max"]))
-                    for r in rows])  # floor: k_max is an integer (resolution 1)
-    fit = wls_line(x, np.log(means), ses / means)
-    expo = 1.0 / (2.0 * eta)
-    z_expo = (fit.params[1] - expo) / fit.se[1]
-    pass_expo = abs(z_expo) <= 3.0
-    ax = np.array([r["alpha"] for r in arows])
-    am = np.array([np.mean(r["k_max"]) for r in arows])
-    ase = np.array([max(np.std(r["k_max"], ddof=1), 0.5) / math.sqrt(len(r["k_max"]))
-                    for r in arows])
-    afit = wls_line(ax, am, ase)
-    z_alpha = afit.params[1] / afit.se[1]
-    pass_alpha = abs(z_alpha) <= 3.0
+    arows.sort(key=lambda r: r["alpha"])
+    allrows = rows + [r for r in arows if r not in rows]
+    pass_m = all(r["overlaps_pass"] for r in allrows)
+    pass_k = all(r["k_max_pass"] for r in allrows)
     gen = None
     if run_gen:
         gen = run_generalization(gopt, eta, int(base["L"]), float(base["alpha_D"]), seed)
-    passed = bool(pass_expo and pass_alpha and (gen is None or gen["passed"]))
+    passed = bool(pass_m and pass_k and (gen is None or gen["passed"]))
     record = {"model": model.name, "params": base, "ladder": rows, "alpha_scan": arows,
-              "generalization": gen,
-              "exponent": {"fit": float(fit.params[1]), "se": float(fit.se[1]), "theory": expo,
-                           "z": float(z_expo), "passed": bool(pass_expo)},
-              "alpha_trend": {"slope": float(afit.params[1]), "se": float(afit.se[1]),
-                              "z": float(z_alpha), "passed": bool(pass_alpha)},
+              "generalization": gen, "overlaps_passed": pass_m, "k_max_passed": pass_k,
+              "exponent_theory": 1.0 / (2.0 * eta),
               "passed": passed, "seed": seed, "instances": instances,
               "derivation_hash": model.derivation_hash, "versions": model._versions()}
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     stem = f"verify-hopfield-snr-eta{eta:g}-seed{seed}"
-    figure = _plot(rows, arows, fit, expo, out / f"{stem}.png", gen)
+    figure = _plot(rows, arows, out / f"{stem}.png", gen)
     path = out / f"{stem}.json"
     path.write_text(json.dumps(record, indent=1, default=float))
+    ok = {True: "PASS", False: "FAIL"}
     lines = [f"hopfield-snr verify: eta={eta:g}, L={int(base['L'])}, alpha_D={base['alpha_D']:g}, "
              f"{instances} instances per point (seed {seed}), derivation {model.derivation_hash}",
-             "       N  alpha   k_max (sim)            mean   theory  leading"]
-    for r in rows + [r for r in arows if r not in rows]:
-        lines.append(f"  {r['N']:6d}  {r['alpha']:5.2f}   {str(r['k_max']):20s} "
-                     f"{np.mean(r['k_max']):6.2f}   {r['theory_k_max']:6d}  "
-                     f"{r['theory_leading']:7.2f}")
-    lines.append(f"  exponent: fit {fit.params[1]:.3f} +- {fit.se[1]:.3f} vs 1/(2 eta) = "
-                 f"{expo:.3f} (z = {z_expo:+.2f}) {'PASS' if pass_expo else 'FAIL'}")
-    lines.append(f"  alpha trend at N={Nbig}: slope {afit.params[1]:+.3f} +- {afit.se[1]:.3f} "
-                 f"(z = {z_alpha:+.2f}) {'PASS' if pass_alpha else 'FAIL'}")
+             "  criterion: one synchronous step from f^k, overlap averaged over instances; "
+             "retrieved when it reaches m_star",
+             "       N  alpha  max|z_k| (bound)   k_max sim      theory   z     leading"]
+    for r in allrows:
+        lines.append(f"  {r['N']:6d}  {r['alpha']:5.2f}  {r['max_abs_z']:5.2f} ({r['z_bound']:.2f})"
+                     f"  {ok[r['overlaps_pass']]}  {r['k_max_sim']:3d} +- {r['k_max_se']:4.2f}"
+                     f"  {r['k_max_theory']:4d}  {r['z_k_max']:+5.2f} {ok[r['k_max_pass']]}"
+                     f"  {r['k_max_leading']:6.2f}")
+    lines.append(f"  one-step overlaps within the Bonferroni bound at every point {ok[pass_m]}")
+    lines.append(f"  k_max within 3 se at every point {ok[pass_k]}")
     if gen is not None:
         lines.append(format_generalization(gen))
     lines.append(f"  verdict: {'PASS' if passed else 'FAIL'}")
@@ -207,31 +266,38 @@ def simulate_training(model, v, seed, options):
             "\n" + format_generalization(g)}
 
 
-def _plot(rows, arows, fit, expo, path, gen=None):
+def _plot(rows, arows, path, gen=None):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     import matplotlib.ticker  # noqa: F401  (matplotlib.ticker.NullFormatter below)
     fig, ax = plt.subplots(1, 3 if gen else 2, figsize=(13.5 if gen else 9, 3.6))
-    Ns = np.array([r["N"] for r in rows], dtype=float)
-    ax[0].errorbar(Ns, [np.mean(r["k_max"]) for r in rows],
-                   [np.std(r["k_max"]) for r in rows], fmt="o", label="Hebb simulation")
-    ax[0].plot(Ns, [r["theory_k_max"] for r in rows], "s", mfc="none", label="SNR theory")
-    ax[0].plot(Ns, np.exp(fit.params[0]) * Ns ** fit.params[1], "-",
-               label=f"fit slope {fit.params[1]:.3f}")
-    ax[0].plot(Ns, np.mean(rows[0]["k_max"]) * (Ns / Ns[0]) ** expo, "--",
-               label=f"N^(1/(2 eta)) = N^{expo:.3f}")
+    for r in rows:
+        k = np.arange(1, r["K"] + 1)
+        line = ax[0].errorbar(k, r["m_sim"], r["m_se"], fmt="o", ms=3, label=f"N = {r['N']}")
+        ax[0].plot(k, r["m_theory"], "-", color=line[0].get_color())
+    ax[0].axhline(0.95, color="k", lw=0.5, ls=":")
     ax[0].set_xscale("log")
-    ax[0].set_yscale("log")
-    ax[0].set_xticks(Ns, [f"{x:g}" for x in Ns])
-    ax[0].xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
-    ax[0].set_xlabel("N")
-    ax[0].set_ylabel("k_max")
+    ax[0].set_xlabel("feature rank k")
+    ax[0].set_ylabel("one-step overlap m_k")
     ax[0].legend(fontsize=7)
-    ax[1].errorbar([r["alpha"] for r in arows], [np.mean(r["k_max"]) for r in arows],
-                   [np.std(r["k_max"]) for r in arows], fmt="o")
-    ax[1].set_xlabel("alpha")
-    ax[1].set_ylabel(f"k_max at N = {arows[0]['N']}")
+    for rr, mk in ((rows, "o"), (arows, "s")):
+        ax[1].errorbar([r["N"] * (1 if mk == "o" else 1.03) for r in rr],
+                       [r["k_max_sim"] for r in rr], [r["k_max_se"] for r in rr], fmt=mk,
+                       label="sim" if mk == "o" else "sim, alpha scan")
+    ax[1].plot([r["N"] for r in rows], [r["k_max_theory"] for r in rows], "x", label="theory")
+    ax[1].plot([r["N"] for r in rows], [r["k_max_leading"] for r in rows], "--",
+               label="leading law")
+    ax[1].set_xscale("log")
+    ax[1].set_yscale("log")
+    Ns = [r["N"] for r in rows]
+    ax[1].set_xticks(Ns, [f"{x:g}" for x in Ns])
+    ax[1].xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+    ax[1].yaxis.set_major_formatter(matplotlib.ticker.ScalarFormatter())
+    ax[1].yaxis.set_minor_formatter(matplotlib.ticker.ScalarFormatter())
+    ax[1].set_xlabel("N")
+    ax[1].set_ylabel("k_max")
+    ax[1].legend(fontsize=7)
     if gen:
         gr = gen["rows"]
         a = np.array([r["alpha"] for r in gr])
