@@ -1,6 +1,6 @@
 """Associative memories on hidden-manifold data with power-law features (finite N, seeded).
 
-Data (shared/models/hopfield_powerlaw.md):
+Data (the power-law hidden-manifold model):
 
 * D = round(alpha_D N) features f^k in {+-1}^N, i.i.d. uniform;
 * each example picks exactly L distinct features, drawn WITHOUT replacement with weights
