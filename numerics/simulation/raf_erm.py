@@ -89,8 +89,12 @@ def _fit_sklearn(loss, F, y, lam):
         warnings.simplefilter("error", ConvergenceWarning)
         try:
             if loss == "hinge":
+                # liblinear's dual coordinate descent visits the samples in a random order;
+                # random_state=None draws it from numpy's global state, so two runs stop at
+                # different points within tol (1e-12 apart). A fixed order makes the fit a
+                # function of the data alone: same seed, same bytes.
                 clf = LinearSVC(loss="hinge", C=C, fit_intercept=False, dual=True, tol=1e-10,
-                                max_iter=200000)
+                                max_iter=200000, random_state=0)
             else:
                 clf = LogisticRegression(C=C, fit_intercept=False, tol=1e-12, max_iter=100000)
             clf.fit(F, y)
@@ -200,8 +204,16 @@ def _seeds(seed, N, instances):
 def measure(params, N, instances, seed, instance=None) -> dict:
     """Per-instance observables (``instance(params, N, seed)``, default this module's
     measure_instance) over seeded instances: mean, se and count of each, and failure counts."""
+    from threadpoolctl import threadpool_limits  # a scikit-learn dependency
     instance = instance or measure_instance
-    rows = [instance(params, N, s) for s in _seeds(seed, N, instances)]
+    # What is guaranteed: the same seed gives the same bytes on one machine (same CPU kernels of
+    # the same numpy/scipy/scikit-learn builds), whatever the thread settings. The draws come
+    # from the seed alone (SeedSequence children); liblinear's sample order is fixed
+    # (random_state=0); and BLAS/LAPACK run on one thread here, because a threaded OpenBLAS
+    # splits the sums of a matrix product or solve differently for different thread counts
+    # (results 1e-13 apart). Another CPU or library build may still round differently.
+    with threadpool_limits(limits=1):
+        rows = [instance(params, N, s) for s in _seeds(seed, N, instances)]
     out = {"runaway": int(sum(r["runaway"] for r in rows)),
            "unconverged": int(sum(r["unconverged"] for r in rows)),
            "n_fact": int(sum(r["n_fact"] for r in rows)),
