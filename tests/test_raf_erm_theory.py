@@ -105,6 +105,9 @@ def test_square_closed_form_equals_iterated_solution(model, params):
     pytest.param("hinge", dict(alpha=4.0, eps=0.3, lam=0.01, mustar=0.5),
                  marks=pytest.mark.slow),
     pytest.param("logistic", dict(alpha=0.8, eps=0.1, lam=1e-3), marks=pytest.mark.slow),
+    # small ridge, separable: where the compiled iteration stalls and scaled Newton finishes
+    ("hinge", dict(alpha=30.0, eps=0.0, lam=1e-5)),
+    pytest.param("logistic", dict(alpha=2.0, eps=0.2, lam=1e-8), marks=pytest.mark.slow),
 ])
 def test_solution_is_fixed_point_at_high_precision(derivation, model, loss, params):
     """The stored map prior(channel(x)) evaluated with mpmath (20 digits) at the numba solution
