@@ -44,7 +44,8 @@ LOSS_AT_ZERO = {"square": 0.5, "hinge": 1.0, "logistic": math.log(2.0)}
 def q_bound(params) -> float:
     """A priori bound on q = mu1^2 |w|^2/d at the minimizer: the objective at theta = 0 is
     n loss(0), and the minimum is below it, so (lam/2)|theta|^2 <= n loss(0)."""
-    return 2.0 * params["alpha"] * params["mu1"] ** 2 * LOSS_AT_ZERO[params["loss"]] / params["lam"]
+    ell0 = LOSS_AT_ZERO[params["loss"]]
+    return 2.0 * params["alpha"] * params["mu1"] ** 2 * ell0 / params["lam"]
 
 
 def activation_coefficients(name: str) -> tuple[float, float, float]:
@@ -148,7 +149,7 @@ class RafErm(GlmModel):
                     return False
                 return self.inside(x)
             common = dict(tol=tol, inside=inside, trace=trace, max_iter=max_iter)
-            st = None
+            st, failed = None, []
             driver = getattr(self.module, f"iterate_{loss}", None)
             if method == "anderson" and driver is not None and not trace:
                 xd, its, res, code = driver(x0, p, mixing, tol, max_iter, bound)
@@ -164,14 +165,18 @@ class RafErm(GlmModel):
                     starts = [xd] if inside(xd) else []
                     for start in starts + [x0]:
                         xn, sn = self._newton_scaled(T, start, tol)
-                        if sn.converged:
+                        if sn.converged and xn[1] <= bound:
                             x, st = xn, sn
                             st.message = (f"compiled Anderson: {why} after {its} iterations; "
                                           + sn.message)
                             st.iterations += its
                             break
+                        origin = "the Anderson iterate" if start is xd else "the default start"
+                        failed.append(f"scaled Newton from {origin}: residual {sn.residual:.1e}")
             if st is None:
                 x, st = iterate_map(T, x0, method=method, mixing=mixing, **common)
+                if failed and not st.converged:
+                    st.message = "; ".join(failed + [f"then {st.method}: {st.message}"])
             status = st.to_dict()
             if trace:
                 status["trace"] = [float(r) for r in st.trace]

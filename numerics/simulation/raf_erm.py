@@ -8,8 +8,10 @@ Gaussian-equivalent kernel K = mu1^2 XX^T/d + mustar^2 I.
 * hinge / logistic: scikit-learn's LinearSVC (hinge, dual coordinate descent) and
   LogisticRegression (lbfgs), fit_intercept=False, C = 1/lam on the explicit features (trusted
   solvers; never a home-made one). Where liblinear does not converge (small lam: large C) the
-  hinge fit is the soft-margin QP solved by Clarabel, certified by its KKT conditions. A fit whose weight norm keeps growing as the solver tolerance
-  tightens (separable data, lam -> 0) is flagged ``runaway`` rather than returned as a number.
+  hinge fit is the soft-margin QP solved by Clarabel, certified by its KKT conditions. A logistic
+  fit that stops short of stationarity (separable data at tiny lam: the minimizer exists, but its
+  norm ~ log(1/lam) is out of lbfgs' reach at this tolerance) is flagged ``runaway`` rather than
+  returned as a number.
 
 Observables per instance: eps_gen = arccos(m/sqrt q)/pi from the instance's own overlaps (exact for
 fresh Gaussian inputs), eps_mem and eps_train_rule from the trained predictions on the training
