@@ -11,6 +11,10 @@
    Python (method="anderson-py"). The square loss is also timed in its closed form; its scipy baseline integrates the integral
    form of the channel (the stored kernel being closed form).
 2. A grid of (alpha, lam) points for hinge (cold starts; --grid N for N x N).
+3. Small ridge in the separable regime (hinge, eps = 0, alpha = 30, lam = 1e-5, where the
+   iteration crawls: eigenvalue 0.9988): the default solve (compiled Anderson, then Newton on
+   (m/sqrt q, log q, log V)) against the Python iterations alone (method="anderson-py": Anderson
+   then damped), which is what ran before and did not converge.
 
 Run: python benchmarks/bench_raf_erm.py [--quick] [--grid N] [--json FILE]
 """
@@ -162,6 +166,18 @@ def bench_grid(n, loss="hinge"):
             "converged": int(conv), "points": n * n}
 
 
+def bench_small_ridge(params=None):
+    from memgenkit.numerics import api
+    m = api.model("raf-erm")
+    v = dict(params or dict(alpha=30.0, eps=0.0, lam=1e-5, loss="hinge"))
+    m.solve(dict(v, alpha=2.0, lam=0.1))  # warm the kernels and the driver
+    t_ours, r = timeit(lambda: m.solve(v), repeat=3)
+    t_py, r_py = timeit(lambda: m.solve(v, method="anderson-py"), repeat=1)
+    return {"params": v, "ours_s": t_ours, "ours_converged": r.converged,
+            "ours_method": r.status["method"], "py_s": t_py, "py_converged": r_py.converged,
+            "ratio": t_py / t_ours}
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="square and hinge only, 10x10 grid")
@@ -170,7 +186,8 @@ def main(argv=None):
     a = ap.parse_args(argv)
     losses = ("square", "hinge") if a.quick else ("square", "hinge", "logistic")
     res = {"points": [bench_point(loss) for loss in losses],
-           "grid": bench_grid(a.grid or (10 if a.quick else 100))}
+           "grid": bench_grid(a.grid or (10 if a.quick else 100)),
+           "small_ridge": bench_small_ridge()}
     for r in res["points"]:
         line = (f"{r['loss']:<9} ours {r['ours_s'] * 1e3:8.2f} ms ({r['iterations']} it, rel err "
                 f"{r['ours_err']:.1e})  scipy quad {r['scipy_s']:8.2f} s (rel err "
@@ -184,6 +201,10 @@ def main(argv=None):
     g = res["grid"]
     print(f"grid {g['grid']} ({g['loss']}, cold starts): {g['seconds']:.2f} s, "
           f"{g['converged']}/{g['points']} converged")
+    sr = res["small_ridge"]
+    print(f"small ridge {sr['params']}: ours {sr['ours_s']:.3f} s (converged="
+          f"{sr['ours_converged']}, {sr['ours_method']}); Python iterations {sr['py_s']:.2f} s "
+          f"(converged={sr['py_converged']}); ratio {sr['ratio']:.0f}x")
     if a.json:
         Path(a.json).write_text(json.dumps(res, indent=1))
 

@@ -105,3 +105,23 @@ def test_kernel_features_reproduce_the_kernel():
     theta = np.random.default_rng(5).standard_normal(Phi.shape[1])
     assert np.allclose(Phi @ Phi.T, K, atol=1e-10)
     assert np.allclose(Phi @ theta, K @ (B @ theta), atol=1e-8)
+
+
+@pytest.mark.parametrize("loss", ["hinge", "square"])
+def test_simulate_same_seed_same_bytes(loss):
+    """Two processes, same seed, different BLAS thread counts: byte-identical JSON. (liblinear's
+    sample order is fixed and BLAS runs on one thread inside the simulation.)"""
+    import os
+    import subprocess
+    import sys
+    outs = []
+    for threads in ("1", "2"):
+        env = dict(os.environ, OPENBLAS_NUM_THREADS=threads, OMP_NUM_THREADS=threads,
+                   MKL_NUM_THREADS=threads)
+        r = subprocess.run([sys.executable, "-m", "memgenkit.numerics.cli", "simulate", "raf-erm",
+                            "--set", f"loss={loss}", "alpha=2", "eps=0.2", "lam=0.1", "--N", "150",
+                            "--instances", "3", "--seed", "4", "--json"],
+                           capture_output=True, env=env)
+        assert r.returncode == 0, r.stderr
+        outs.append(r.stdout)
+    assert outs[0] == outs[1]

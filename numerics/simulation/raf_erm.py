@@ -7,8 +7,11 @@ Gaussian-equivalent kernel K = mu1^2 XX^T/d + mustar^2 I.
 * square loss: closed-form kernel ridge, a = (K + lam I)^{-1} y, predictions K a;
 * hinge / logistic: scikit-learn's LinearSVC (hinge, dual coordinate descent) and
   LogisticRegression (lbfgs), fit_intercept=False, C = 1/lam on the explicit features (trusted
-  solvers; never a home-made one). A fit whose weight norm keeps growing as the solver tolerance
-  tightens (separable data, lam -> 0) is flagged ``runaway`` rather than returned as a number.
+  solvers; never a home-made one). Where liblinear does not converge (small lam: large C) the
+  hinge fit is the soft-margin QP solved by Clarabel, certified by its KKT conditions. A logistic
+  fit that stops short of stationarity (separable data at tiny lam: the minimizer exists, but its
+  norm ~ log(1/lam) is out of lbfgs' reach at this tolerance) is flagged ``runaway`` rather than
+  returned as a number.
 
 Observables per instance: eps_gen = arccos(m/sqrt q)/pi from the instance's own overlaps (exact for
 fresh Gaussian inputs), eps_mem and eps_train_rule from the trained predictions on the training
@@ -84,18 +87,28 @@ def _fit_sklearn(loss, F, y, lam):
     from sklearn.linear_model import LogisticRegression
     from sklearn.svm import LinearSVC
     C = 1.0 / lam
-    runaway = False
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", ConvergenceWarning)
-        try:
-            if loss == "hinge":
-                clf = LinearSVC(loss="hinge", C=C, fit_intercept=False, dual=True, tol=1e-10,
-                                max_iter=200000)
-            else:
-                clf = LogisticRegression(C=C, fit_intercept=False, tol=1e-12, max_iter=100000)
-            clf.fit(F, y)
-        except ConvergenceWarning:
-            runaway = True  # the solver could not reach a bounded minimizer at this tolerance
+    with warnings.catch_warnings(record=True) as caught:
+        # recorded, not raised: a raised warning would leave the estimator without coef_
+        warnings.simplefilter("always", ConvergenceWarning)
+        if loss == "hinge":
+            # liblinear's dual coordinate descent visits the samples in a random order;
+            # random_state=None draws it from numpy's global state, so two runs stop at
+            # different points within tol (1e-12 apart). A fixed order makes the fit a
+            # function of the data alone: same seed, same bytes.
+            clf = LinearSVC(loss="hinge", C=C, fit_intercept=False, dual=True, tol=1e-10,
+                            max_iter=200000, random_state=0)
+        else:
+            clf = LogisticRegression(C=C, fit_intercept=False, tol=1e-12, max_iter=100000)
+        clf.fit(F, y)
+    # the solver could not reach the minimizer at this tolerance
+    runaway = any(issubclass(w.category, ConvergenceWarning) for w in caught)
+    if runaway and loss == "hinge":
+        # Large C = 1/lam (small ridge) stalls liblinear's coordinate descent; the soft-margin
+        # SVM is a QP, solved exactly by Clarabel and certified by its KKT conditions.
+        theta, ok = _hinge_qp(F, y, lam)
+        f = F @ theta
+        obj = float(np.sum(_loss(loss, y * f)) + lam / 2 * theta @ theta)
+        return theta, f, obj, (False if ok else "unconverged")
     theta = clf.coef_.ravel()
     f = F @ theta
     # Stationarity of the objective, checked by us: lam theta = sum_mu -loss'(y f) y F_mu (a
@@ -110,6 +123,36 @@ def _fit_sklearn(loss, F, y, lam):
         runaway = "unconverged"
     obj = float(np.sum(_loss(loss, y * f)) + lam / 2 * theta @ theta)
     return theta, f, obj, runaway
+
+
+def _hinge_qp(F, y, lam, tol=1e-10):
+    """min_theta sum max(0, 1 - y F theta) + (lam/2)|theta|^2 as the QP
+    min (lam/2)|theta|^2 + sum xi, y F theta + xi >= 1, xi >= 0 (Clarabel, one thread); returns
+    (theta, certified). Certified: the duals a of the margin constraints lie in [0, 1] and
+    lam theta = F^T (a y) (the KKT conditions of the hinge objective) to 1e-6 relative."""
+    import clarabel
+    from scipy import sparse
+    n, p = F.shape
+    G = y[:, None] * F
+    P = sparse.block_diag([lam * sparse.identity(p), sparse.csc_matrix((n, n))], format="csc")
+    c = np.concatenate([np.zeros(p), np.ones(n)])
+    A = sparse.vstack([sparse.hstack([-sparse.csc_matrix(G), -sparse.identity(n)]),
+                       sparse.hstack([sparse.csc_matrix((n, p)), -sparse.identity(n)])],
+                      format="csc")
+    b = np.concatenate([-np.ones(n), np.zeros(n)])
+    settings = clarabel.DefaultSettings()
+    settings.verbose = False
+    settings.tol_gap_abs = settings.tol_gap_rel = settings.tol_feas = tol
+    settings.max_threads = 1
+    settings.direct_solve_method = "qdldl"
+    sol = clarabel.DefaultSolver(P, c, A, b, [clarabel.NonnegativeConeT(2 * n)], settings).solve()
+    x = np.asarray(sol.x, float)
+    theta = x[:p]
+    a = np.asarray(sol.z, float)[:n]
+    kkt = np.linalg.norm(lam * theta - G.T @ a) / max(lam * np.linalg.norm(theta), 1e-300)
+    ok = (str(sol.status) in ("Solved", "AlmostSolved") and kkt < 1e-6
+          and a.min() > -1e-6 and a.max() < 1 + 1e-6)
+    return theta, bool(ok)
 
 
 EXACT_KERNELS = ("relu", "sign", "erf", "linear")
@@ -200,8 +243,16 @@ def _seeds(seed, N, instances):
 def measure(params, N, instances, seed, instance=None) -> dict:
     """Per-instance observables (``instance(params, N, seed)``, default this module's
     measure_instance) over seeded instances: mean, se and count of each, and failure counts."""
+    from threadpoolctl import threadpool_limits  # a scikit-learn dependency
     instance = instance or measure_instance
-    rows = [instance(params, N, s) for s in _seeds(seed, N, instances)]
+    # What is guaranteed: the same seed gives the same bytes on one machine (same CPU kernels of
+    # the same numpy/scipy/scikit-learn builds), whatever the thread settings. The draws come
+    # from the seed alone (SeedSequence children); liblinear's sample order is fixed
+    # (random_state=0); and BLAS/LAPACK run on one thread here, because a threaded OpenBLAS
+    # splits the sums of a matrix product or solve differently for different thread counts
+    # (results 1e-13 apart). Another CPU or library build may still round differently.
+    with threadpool_limits(limits=1):
+        rows = [instance(params, N, s) for s in _seeds(seed, N, instances)]
     out = {"runaway": int(sum(r["runaway"] for r in rows)),
            "unconverged": int(sum(r["unconverged"] for r in rows)),
            "n_fact": int(sum(r["n_fact"] for r in rows)),
