@@ -1,6 +1,6 @@
 """Rules-and-Facts learned by empirical risk minimization (ridge / kernel ERM), replica symmetric.
 
-Conventions (shared/models/raf.md, part 2):
+Conventions (rules and facts, part 2: learners):
 
 * data x ~ N(0, I_d), teacher |w*|^2 = d, nu = w*.x/sqrt(d); alpha = n/d; with probability 1-eps a
   rule, y = sign(nu), with probability eps a fact, y = +-1 uniformly and independent of x;
@@ -79,7 +79,7 @@ def _cuts(loss):
 
 def derive() -> Derivation:
     d = Derivation(model=MODEL, title="Rules-and-Facts ERM: ridge and kernel learners (RS)",
-                   conventions=__doc__.split("Conventions (shared/models/raf.md, part 2):")[1]
+                   conventions=__doc__.split("Conventions (rules and facts, part 2: learners):")[1]
                    .strip(),
                    parameters=PARAMETERS, order_parameters=[m, q, V])
 
