@@ -514,9 +514,11 @@ _PLOTS = {"frontier": plot_frontier, "rates": plot_rates, "phase": plot_phase}
 
 
 def write(rec, out_dir) -> dict:
-    """Write the record as JSON and its figure (PNG) into ``out_dir``; returns both paths."""
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    """Write the record as JSON and its figure (PNG) into ``out_dir`` (created when its parent
+    exists; never above it); returns both paths."""
+    from .params import check_output_dir
+    out = check_output_dir(out_dir, "--out")
+    out.mkdir(exist_ok=True)
     base = tag(rec)
     data = out / f"{base}.json"
     data.write_text(json.dumps(rec, indent=1, allow_nan=False))

@@ -38,7 +38,7 @@ def test_boundary_json_names_alpha_c():
     (["solve", "raf-gardner", "--set", "alpha=-2"], "allowed alpha in (0, inf)"),
     (["solve", "raf-gardner", "--set", "kappa=-1"], "allowed kappa in [0, inf)"),
     (["solve", "raf-gardner", "--set", "alpha=nan"], "'alpha'"),
-    (["solve", "raf-gardner", "--set", "alpha=abc"], "'alpha' is not a number"),
+    (["solve", "raf-gardner", "--set", "alpha=abc"], "'alpha' = 'abc' is not a number"),
     (["solve", "nomodel"], "unknown model 'nomodel'"),
     (["boundary", "nomodel"], "unknown model 'nomodel'"),
     (["solve", "raf-gardner", "--set", "beta=1"], "no parameter 'beta'"),
@@ -46,7 +46,7 @@ def test_boundary_json_names_alpha_c():
     (["sweep", "raf-gardner", "--grid", "alpha=1:x:3"], "malformed grid"),
     (["sweep", "raf-gardner", "--grid", "alpha"], "malformed grid"),
     (["sweep", "raf-gardner", "--grid", "eps=0:2:3"], "allowed eps in [0, 1]"),
-    (["solve", "raf-gardner", "--method", "magic"], "unknown method"),
+    (["solve", "raf-gardner", "--method", "magic"], "'method' = 'magic' is not one of the choices"),
 ])
 def test_bad_input_is_one_line_exit_2(args, needle):
     p = memgen(*args)

@@ -20,6 +20,8 @@ import numpy as np
 from numba import njit
 
 from ..model import SaddlePointModel
+from ..params import ParamSpec, refine
+from ..simulation.hopfield_snr_sim import GEN_OPTIONS as _GEN_OPTIONS
 from ..results import Result
 
 # Gauss-Legendre nodes on [-1, 1] for the t integral panels
@@ -103,14 +105,28 @@ class HopfieldSNR(SaddlePointModel):
     name = "hopfield-snr"
     stem = "hopfield_snr"
 
+    # N: a size (at most 10^7 neurons); L: features per example, an odd integer (the oddness
+    # and D = alpha_D N >= L are checked in validate). Training options (hopfield_snr_sim
+    # GEN_OPTIONS) are declared for simulate and verify, which take them through --set.
+    extra_params = (
+        refine("N", kind="integer", upper=10 ** 7),
+        refine("L", kind="integer", description="features per example (odd integer)"),
+    ) + tuple(
+        ParamSpec(name, lo, hi, kind == "float", False, default,
+                  description, kind="integer" if kind == "int" else "real",
+                  verbs=("simulate", "verify"))
+        for name, (default, kind, lo, hi, description) in _GEN_OPTIONS.items())
+
     def validate(self, params):
         from ..errors import ParameterError
         v = super().validate(params)
-        if v["L"] != int(v["L"]) or int(v["L"]) % 2 == 0:
-            raise ParameterError("L", v["L"], "an odd integer in [1, 15]")
+        if v["L"] % 2 == 0:
+            raise ParameterError("L", v["L"], "an odd integer in [1, 15]", reason="is even")
         D = int(round(v["alpha_D"] * v["N"]))
         if D < v["L"]:
             raise ParameterError("alpha_D", v["alpha_D"], f"alpha_D N >= L (D = {D})")
+        if D > 10 ** 8:
+            raise ParameterError("alpha_D", v["alpha_D"], f"alpha_D N <= 1e8 features (D = {D})")
         return v
 
     def features(self, params):

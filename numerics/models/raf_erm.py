@@ -25,9 +25,11 @@ import numpy as np
 
 from ..errors import InputError, ParameterError
 from ..model import GlmModel
+from ..params import ParamSpec
 from ..results import Result
 
 LOSSES = ("square", "hinge", "logistic")
+ACTIVATIONS = ("sign", "relu", "erf", "tanh", "linear")
 Q_RUNAWAY = 1e8  # q = mu1^2 |w|^2/d beyond this: the norm is running away
 
 
@@ -74,18 +76,24 @@ class RafErm(GlmModel):
     stem = "raf_erm"
 
     # -- parameters ---------------------------------------------------------------------------
+    extra_params = (
+        ParamSpec("loss", default="square", kind="categorical", choices=LOSSES,
+                  description="training loss; codes 0, 1, 2 too"),
+        ParamSpec("activation", kind="categorical", choices=ACTIVATIONS, optional=True,
+                  description="sets (mu1, mustar) to this random-feature kernel's coefficients"),
+    )
+    solve_methods = ("anderson", "anderson-py", "fixed-point", "hybrid", "newton", "njit")
+
     def validate(self, params: dict) -> dict:
         params = dict(params)
-        loss = params.pop("loss", "square")
-        if isinstance(loss, (int, float)) and float(loss) in (0.0, 1.0, 2.0):
-            loss = LOSSES[int(loss)]
-        if loss not in LOSSES:
-            raise ParameterError("loss", loss, "loss in {square, hinge, logistic}")
-        act = apply_activation(params)
-        out = super().validate(params)
-        out["loss"] = loss
+        act = params.get("activation")
         if act is not None:
-            out["activation"] = str(act)
+            act = self.check_given({"activation": act})["activation"]
+            params["activation"] = act
+            apply_activation(params)  # pops it; sets (mu1, mustar)
+        out = super().validate(params)
+        if act is not None:
+            out["activation"] = act
         return out
 
     # -- solving ------------------------------------------------------------------------------
