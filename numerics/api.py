@@ -173,12 +173,12 @@ _MAX_SWEEP_POINTS = 10 ** 7
 
 def derive(model_name: str | None = None):
     """Re-run derivations and codegen, writing derivations/ and numerics/generated/ (needs sympy)."""
-    from . import derive as _derive
     names = [model_name] if model_name else list(_models.MODELS)
     for n in names:
         if n not in _models.MODELS:
             from .errors import UnknownModelError
             raise UnknownModelError(n, list(_models.MODELS))
+    from . import derive as _derive
     return {n: _derive.write(n) for n in names}
 
 
@@ -187,12 +187,12 @@ def check_derivations(model_name: str | None = None, workers: int = 2):
 
     Models are re-derived in parallel processes (each derivation is independent, mostly
     single-threaded sympy and mpmath), which halves `memgen derive --check` on two cores."""
-    from . import derive as _derive
     names = [model_name] if model_name else list(_models.MODELS)
     for n in names:
         if n not in _models.MODELS:
             from .errors import UnknownModelError
             raise UnknownModelError(n, list(_models.MODELS))
+    from . import derive as _derive
     if workers <= 1 or len(names) == 1:
         return {n: _derive.stale(n) for n in names}
     from concurrent.futures import ProcessPoolExecutor
@@ -211,8 +211,6 @@ def optimize(model_name: str, params: dict | None = None, *, minimize: str, over
     message when the minimum sits at the edge of the search range.
     """
     import math
-
-    from scipy.optimize import minimize_scalar
 
     from .errors import InputError
     params_kw, opts = _split(kw)
@@ -247,6 +245,7 @@ def optimize(model_name: str, params: dict | None = None, *, minimize: str, over
         raise InputError(f"--range: empty search range for {over}: [{lo:g}, {hi:g}] (need "
                          "LO < HI)")
     spec.check(lo), spec.check(hi)
+    from scipy.optimize import minimize_scalar
     use_log = (lo > 0) if log is None else bool(log)
     evals, bad = [], []
 

@@ -6,6 +6,7 @@ Exit status: 0 success; 1 a solve that did not converge or a verification that f
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import math
 import sys
@@ -463,9 +464,15 @@ def build_parser():
     return p
 
 
+@functools.lru_cache(maxsize=1)
+def _parser():
+    # Built once per process (about 10 ms): main() is called in-process by tests and notebooks.
+    return build_parser()
+
+
 def main(argv=None):
     from .params import check_option
-    parser = build_parser()
+    parser = _parser()
     try:
         args = parser.parse_args(argv)
         for name in _OPTION_FLAGS:

@@ -138,7 +138,10 @@ class TiKrr(SaddlePointModel):
         given = {k: x for k, x in params.items() if x is not None or k not in
                  ("exceptions", "t", "depth", "ntk")}
         v = super().validate(given)
-        v["exceptions"] = format_exceptions(parse_exceptions(v.get("exceptions"), v["n"]))
+        try:
+            v["exceptions"] = format_exceptions(parse_exceptions(v["exceptions"], v["n"]))
+        except InputError as e:
+            raise InputError(f"parameter 'exceptions': {e}") from None
         if "t" in v and not math.isfinite(v["t"]):
             v.pop("t")  # t = inf: the converged flow, i.e. ridge regression
         if "ntk" in v and "depth" not in v:
