@@ -10,7 +10,6 @@ import functools
 import json
 import math
 import sys
-from pathlib import Path
 
 from .errors import InputError
 
@@ -105,7 +104,7 @@ def cmd_list(args):
             else:
                 rng = spec["range"]
             default = ("optional" if spec.get("optional") else "required") \
-                if spec["default"] is None else f"default {_fmt(spec['default'])}"
+                if spec["default"] is None else f"default {_fmt(spec['default']) or 'none'}"
             verbs = f" [{', '.join(spec['verbs'])} only]" if "verbs" in spec else ""
             print(f"    {rng:<34} {default}: {spec['description']}{verbs}")
         if m["boundary"]:

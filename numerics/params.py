@@ -97,10 +97,8 @@ class ParamSpec:
                 self._fail(value, "is not text", label)
             return value
         if self.kind == "categorical":
-            if isinstance(value, str):
-                if value in self.choices:
-                    return value
-                self._fail(value, "is not one of the choices", label)
+            if isinstance(value, str) and value in self.choices:
+                return value
             try:
                 f = float(value)
             except (TypeError, ValueError):

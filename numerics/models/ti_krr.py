@@ -22,7 +22,7 @@ import math
 import numpy as np
 from numba import njit, types
 
-from ..errors import InputError, ParameterError
+from ..errors import InputError
 from ..model import SaddlePointModel
 from ..params import ParamSpec, refine
 from ..results import Result
