@@ -392,7 +392,7 @@ NUMERIC = [(name, s) for name in MODEL_NAMES for s in models.get(name).param_spe
            if s.kind in ("real", "integer")]
 ALL_DECLARED = [(name, s) for name in MODEL_NAMES for s in models.get(name).param_specs()
                 if s.kind != "text"]
-PROP = settings(max_examples=15, deadline=None,
+PROP = settings(max_examples=15, deadline=None, database=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 

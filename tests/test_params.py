@@ -128,3 +128,29 @@ def test_verb_options():
     with pytest.raises(InputError, match="method"):
         check_option("method", "brent")
     assert check_option("method", "brent", methods=models.get("raf-rf").solve_methods) == "brent"
+
+
+def test_paths(tmp_path, monkeypatch):
+    from memgenkit.numerics import params
+    f = tmp_path / "f.txt"
+    f.write_text("x")
+    assert params.check_output_file(tmp_path / "new.json") == tmp_path / "new.json"
+    assert params.check_output_dir(tmp_path / "new") == tmp_path / "new"
+    assert not (tmp_path / "new").exists()  # checking creates nothing
+    cases = ((params.check_output_file, tmp_path / "a" / "b.json", "does not exist"),
+             (params.check_output_file, tmp_path, "not a file"),
+             (params.check_output_dir, tmp_path / "a" / "b", "does not exist"),
+             (params.check_output_dir, f, "not a folder"),
+             (params.check_input_file, tmp_path / "none", "does not exist"),
+             (params.check_input_file, tmp_path, "not a file"))
+    for call, path, msg in cases:
+        with pytest.raises(InputError, match=msg):
+            call(path, "--opt")
+    # an unwritable folder (simulated: the tests may run as root, who can write anywhere)
+    monkeypatch.setattr(params.os, "access", lambda p, mode: False)
+    with pytest.raises(InputError, match="not writable"):
+        params.check_output_file(tmp_path / "new.json")
+    with pytest.raises(InputError, match="not writable"):
+        params.check_output_dir(tmp_path / "new")
+    with pytest.raises(InputError, match="not readable"):
+        params.check_input_file(f, "--sweep")
