@@ -67,9 +67,11 @@ def parse_values(option: str, spec, log: bool = False) -> list[float]:
     """Grid values from ``START:STOP:NUM`` (endpoints included; geometric when ``log``) or
     ``v1,v2,...``; a list of numbers passes through. Sorted, duplicates dropped. Errors name
     ``option``."""
+    from .params import OPTIONS
+    most = OPTIONS["grid_points"].maximum
     scale = "log-spaced, START and STOP > 0" if log else "linear"
     msg = (f"malformed {option} '{spec}': expected START:STOP:NUM ({scale}; finite START and "
-           f"STOP, integer NUM >= 1) or v1,v2,...")
+           f"STOP, integer NUM in [1, {most}]) or v1,v2,...")
     try:
         if isinstance(spec, str):
             if ":" in spec:
@@ -77,7 +79,7 @@ def parse_values(option: str, spec, log: bool = False) -> list[float]:
                 if len(parts) != 3:
                     raise ValueError
                 lo, hi, num = float(parts[0]), float(parts[1]), int(parts[2])
-                if num < 1 or not (math.isfinite(lo) and math.isfinite(hi)):
+                if not 1 <= num <= most or not (math.isfinite(lo) and math.isfinite(hi)):
                     raise ValueError
                 if log and not (lo > 0 and hi > 0):
                     raise ValueError

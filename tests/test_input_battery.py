@@ -17,15 +17,22 @@ import contextlib
 import io
 import math
 import os
+import string
+import tempfile
 from pathlib import Path
 
+import hypothesis.configuration
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
 from memgenkit.numerics import api, cli, kernels, models
 from memgenkit.numerics.errors import InputError
 from memgenkit.numerics.params import OPTIONS, SEED_MAX
+
+# Hypothesis keeps caches on disk: in a temporary folder, not in the repository.
+if not os.getenv("HYPOTHESIS_STORAGE_DIRECTORY"):
+    hypothesis.configuration.set_hypothesis_home_dir(
+        tempfile.mkdtemp(prefix="memgen-hypothesis-"))
 
 MODEL_NAMES = list(models.MODELS)
 
@@ -234,6 +241,20 @@ def _cases():
                         argv = base + [flag, text]
                     add(f"{verb}-{name}-{flag}={text}", argv,
                         option_name.get(flag, flag.lstrip("-")))
+    # study: its grids, thresholds and --set, for every study the parser offers
+    studies = next(a.choices for a in SUBCOMMANDS["study"]._actions if a.dest == "study")
+    for study in studies:
+        if study == "learners":
+            continue
+        for flag in ("--lam", "--alpha", "--eps"):
+            for text in ("1:x:3", "1:2:0", "1:2:1e9", "nan", "1:inf:3", "1:2"):
+                add(f"study-{study}-{flag}={text}", ["study", study, flag, text], flag)
+        for flag in ("--mem-threshold", "--gen-gap"):
+            for text in ("abc", "nan", "inf"):
+                add(f"study-{study}-{flag}={text}", ["study", study, flag, text], flag)
+        for item, needle in (("no_such=1", "no_such"), ("eps=inf", "eps"), ("eps=x", "eps"),
+                             ("novalue", "novalue")):
+            add(f"study-{study}-set-{item}", ["study", study, "--set", item], needle)
     # optimize --over: not a parameter, or not a real one
     for name in MODEL_NAMES:
         base = _base("optimize", name)
@@ -432,6 +453,14 @@ def test_inside_domain_is_accepted(name, spec, data):
     assert spec.parse(x if isinstance(x, str) else repr(x)) == x
 
 
+def _is_number(t):
+    try:
+        float(t)
+    except ValueError:
+        return False
+    return True
+
+
 @pytest.mark.parametrize("name", list(OPTIONS))
 @PROP
 @given(data=st.data())
@@ -441,8 +470,9 @@ def test_verb_options_inside_and_outside(name, data):
         x = data.draw(st.sampled_from(spec.choices))
         assert spec.check(x) == x
         with pytest.raises(InputError, match=name):
-            spec.check(data.draw(st.text(min_size=1).filter(lambda t: t not in spec.choices
-                                                             and not t.strip().isdigit())))
+            text = st.text(alphabet=string.ascii_letters + "-_ 0123456789", min_size=1)
+            spec.check(data.draw(text.filter(lambda t: t not in spec.choices
+                                             and not _is_number(t))))
         return
     x = data.draw(_domain(spec))
     assert spec.check(x) == x
