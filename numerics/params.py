@@ -113,8 +113,10 @@ class ParamSpec:
         else:
             try:
                 f = float(value)
-            except (TypeError, ValueError, OverflowError):
+            except (TypeError, ValueError):
                 self._fail(value, "is not a number", label)
+            except OverflowError:  # an int beyond the largest float
+                self._fail(value, "is not a finite number", label)
             if math.isnan(f):
                 self._fail(value, "is not a number", label)
             if math.isinf(f):
@@ -152,7 +154,7 @@ class ParamSpec:
         return self.check(value, label)
 
     def describe(self) -> dict:
-        """JSON-ready declaration (``memgen list --json`` and the API's list_models)."""
+        """JSON-ready declaration (the API's list_models, printed by ``memgen list``)."""
         d = {"range": self.allowed(), "kind": self.kind, "default": self.default,
              "description": self.description}
         if self.kind == "integer":
