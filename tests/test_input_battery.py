@@ -25,6 +25,7 @@ import hypothesis.configuration
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from memgenkit.numerics import api, cli, kernels, models
 from memgenkit.numerics.errors import InputError
 from memgenkit.numerics.params import OPTIONS, SEED_MAX
