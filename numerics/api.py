@@ -24,16 +24,66 @@ __all__ = ["list_models", "model", "solve", "boundary", "capacity", "continuatio
 _SOLVE_OPTIONS = ("init", "method", "mixing", "tol", "max_iter", "trace")
 
 
+# -- input validation ----------------------------------------------------------------------------
+# Every verb checks its whole input here first (numerics.params: declared parameters, verb
+# options, paths): cheap, before any kernel is loaded and before any file is opened for writing.
+# Model-specific cross-parameter rules stay in the model's validate().
+def _boundary_models() -> list[str]:
+    return [n for n in _models.MODELS if hasattr(_models.get(n), "boundary")]
+
+
+def check_input(verb: str, model_name: str, params: dict | None = None, *, grid=None,
+                **options):
+    """Validate ``verb``'s input without doing any work; returns the model object.
+
+    ``params``: the model parameters (each checked against its declaration); ``grid``: the
+    swept parameter names (sweep); ``options``: the verb's options (method, mixing, tol, max_iter,
+    N, instances, seed, workers, Ns, out, out_dir, task; others are the model's keywords, checked
+    against its verb-specific declarations where it has them). Raises InputError."""
+    from .errors import InputError
+    from .params import check_ladder, check_option, check_output_dir, check_output_file
+    m = _models.get(model_name)
+    params = dict(params or {})
+    task = options.pop("task", None)
+    if task is not None and task not in ("solve", "boundary"):
+        raise InputError(f"unknown sweep task '{task}': choose solve or boundary")
+    if verb == "boundary" or task == "boundary":
+        if not hasattr(m, "boundary"):
+            raise InputError(f"model '{model_name}' has no boundary: models with one are "
+                             f"{', '.join(_boundary_models())}")
+        own = m.boundary_variable
+        if verb == "sweep" and own is not None and (own in (grid or ()) or own in params):
+            raise InputError(f"sweep --boundary: '{own}' is what the boundary of {model_name} "
+                             f"solves for; sweep the other parameters instead")
+    m.check_given(params, verb)
+    specs = {s.name: s for s in m.param_specs() if s.verbs and verb in s.verbs}
+    for name, value in options.items():
+        if value is None:
+            continue
+        if name == "method":
+            check_option("method", value, methods=m.solve_methods)
+        elif name in ("mixing", "tol", "max_iter", "N", "instances", "seed", "workers"):
+            check_option(name, value)
+        elif name == "Ns":
+            check_ladder(value, "option 'Ns' (--ladder)")
+        elif name == "out":
+            check_output_file(value, "--out")
+        elif name == "out_dir":
+            check_output_dir(value, "--out-dir")
+        elif name in specs:
+            specs[name].check(value)
+    return m
+
+
 def list_models() -> list[dict]:
-    """Name, title and parameters (with ranges) of every model."""
-    from .params import param_specs
+    """Name, title and every declared parameter (range, kind, default, description; ``verbs``
+    where only some verbs take it) of every model."""
     out = []
     for name, (mod, cls) in _models.MODELS.items():
         m = _models.get(name)
         out.append({"model": name, "doc": (type(m).__doc__ or "").strip().split("\n")[0],
-                    "parameters": {s.name: {"range": s.allowed(), "default": s.default,
-                                            "description": s.description}
-                                   for s in param_specs(m.stem)}})
+                    "parameters": {s.name: s.describe() for s in m.param_specs()},
+                    "boundary": m.boundary_variable if hasattr(m, "boundary") else None})
     return out
 
 
@@ -51,12 +101,16 @@ def solve(model_name: str, params: dict | None = None, **kw):
     """Saddle point at the given parameters. Solver options: init, method, mixing (weight on the
     new iterate), tol, max_iter, trace."""
     params_kw, opts = _split(kw)
-    return _models.get(model_name).solve({**(params or {}), **params_kw}, **opts)
+    merged = {**(params or {}), **params_kw}
+    check_input("solve", model_name, merged, **{k: v for k, v in opts.items()
+                                                  if k not in ("init", "trace")})
+    return _models.get(model_name).solve(merged, **opts)
 
 
 def boundary(model_name: str, params: dict | None = None, **kw):
     """The model's phase boundary at the given parameters (raf-gardner: alpha_c and R there)."""
-    return _models.get(model_name).boundary({**(params or {}), **kw})
+    merged = {**(params or {}), **kw}
+    return check_input("boundary", model_name, merged).boundary(merged)
 
 
 def capacity(eps: float, kappa: float = 0.0):
@@ -68,40 +122,56 @@ def continuation(model_name: str, parameter: str, values, params: dict | None = 
                  both: bool = True, **kw):
     """Warm-started solves along ``parameter``, forward and backward (see numerics.continuation)."""
     params_kw, opts = _split(kw)
-    m = _models.get(model_name)
     base = {**(params or {}), **params_kw}
-    m.validate({**base, parameter: list(values)[0]})
+    values = list(values)
+    m = check_input("solve", model_name, base, **{k: v for k, v in opts.items()
+                                                   if k not in ("init", "trace")})
+    if not values:
+        from .errors import InputError
+        raise InputError(f"continuation along '{parameter}' needs at least one value")
+    for v in values:
+        m.check_given({parameter: v})
+    m.validate({**base, parameter: values[0]})
     return _continuation(m, parameter, values, base, both=both, **opts)
 
 
 def sweep(model_name: str, grid, params: dict | None = None, *, out=None, workers: int = 1,
           task: str = "solve", progress=None, collect: bool = True, **kw):
     """Resumable grid sweep. ``grid``: list of "name=start:stop:num" strings or (name, values).
-    ``collect=False`` (with ``out``): return a summary, the records stay in the file only."""
+    ``collect=False`` (with ``out``): return a summary, the records stay in the file only.
+    The grid's size is bounded by the memory its sweep needs (numerics.sweep), not by a count."""
     grids = [parse_grid(g) if isinstance(g, str) else (g[0], list(g[1])) for g in grid]
     params_kw, opts = _split(kw)
+    check_input("sweep", model_name, {**(params or {}), **params_kw},
+                grid=[n for n, _ in grids], task=task, out=out, workers=workers,
+                **{k: v for k, v in opts.items() if k not in ("init", "trace")})
     return _sweep(model_name, grids, {**(params or {}), **params_kw}, out=out, workers=workers,
                   task=task, progress=progress, collect=collect, **opts)
 
 
 def simulate(model_name: str, params: dict | None = None, **kw):
     """Finite-N instances of the model, measured (see the model's ``simulate``)."""
+    check_input("simulate", model_name, params, **kw)
     return _models.get(model_name).simulate(params or {}, **kw)
 
 
 def verify(model_name: str, params: dict | None = None, **kw):
     """Theory against finite-N simulation, with a pass/fail verdict (see the model's ``verify``)."""
+    check_input("verify", model_name, params, **kw)
+    if kw.get("Ns") is not None:
+        from .params import check_ladder
+        kw["Ns"] = check_ladder(kw["Ns"])
     return _models.get(model_name).verify(params or {}, **kw)
 
 
 def derive(model_name: str | None = None):
     """Re-run derivations and codegen, writing derivations/ and numerics/generated/ (needs sympy)."""
-    from . import derive as _derive
     names = [model_name] if model_name else list(_models.MODELS)
     for n in names:
         if n not in _models.MODELS:
             from .errors import UnknownModelError
             raise UnknownModelError(n, list(_models.MODELS))
+    from . import derive as _derive
     return {n: _derive.write(n) for n in names}
 
 
@@ -110,12 +180,12 @@ def check_derivations(model_name: str | None = None, workers: int = 2):
 
     Models are re-derived in parallel processes (each derivation is independent, mostly
     single-threaded sympy and mpmath), which halves `memgen derive --check` on two cores."""
-    from . import derive as _derive
     names = [model_name] if model_name else list(_models.MODELS)
     for n in names:
         if n not in _models.MODELS:
             from .errors import UnknownModelError
             raise UnknownModelError(n, list(_models.MODELS))
+    from . import derive as _derive
     if workers <= 1 or len(names) == 1:
         return {n: _derive.stale(n) for n in names}
     from .pool import worker_pool
@@ -135,28 +205,40 @@ def optimize(model_name: str, params: dict | None = None, *, minimize: str, over
     """
     import math
 
-    from scipy.optimize import minimize_scalar
-
     from .errors import InputError
-    from .params import param_specs
     params_kw, opts = _split(kw)
-    m = _models.get(model_name)
     base = {**(params or {}), **params_kw}
-    specs = {s.name: s for s in param_specs(m.stem)}
+    m = check_input("solve", model_name, base, **{k: v for k, v in opts.items()
+                                                   if k not in ("init", "trace")})
+    specs = {s.name: s for s in m.param_specs() if s.kind == "real" and s.verbs is None}
     if over not in specs:
-        raise InputError(f"--over '{over}': model '{model_name}' has no numeric parameter "
+        raise InputError(f"--over '{over}': model '{model_name}' has no real-valued parameter "
                          f"'{over}' (choose one of {', '.join(specs)})")
     spec = specs[over]
     if bounds is None:
         lo = spec.lower if spec.lower is not None else -1e2
-        hi = spec.upper if spec.upper is not None else 1e2
+        hi = spec.upper if spec.upper is not None and math.isfinite(spec.upper) else 1e2
         if spec.lower is not None and spec.lower <= 0 and spec.lower_open:
             lo = 1e-4
+        # Defaults lie strictly inside open bounds (c in [0, 1): search up to 1 - 1e-6).
+        if spec.lower_open and lo == spec.lower:
+            lo += 1e-6 * (hi - lo)
+        if spec.upper_open and hi == spec.upper:
+            hi -= 1e-6 * (hi - lo)
         bounds = (lo, hi)
+    else:
+        try:
+            lo, hi = bounds
+        except (TypeError, ValueError):
+            raise InputError(f"--range {bounds!r}: expected two numbers LO:HI") from None
+        bounds = (spec.check(lo, f"--range bound of {over}"),
+                  spec.check(hi, f"--range bound of {over}"))
     lo, hi = map(float, bounds)
     if not lo < hi:
-        raise InputError(f"empty search range for {over}: [{lo}, {hi}]")
+        raise InputError(f"--range: empty search range for {over}: [{lo:g}, {hi:g}] (need "
+                         "LO < HI)")
     spec.check(lo), spec.check(hi)
+    from scipy.optimize import minimize_scalar
     use_log = (lo > 0) if log is None else bool(log)
     evals, bad = [], []
 

@@ -6,39 +6,58 @@ Exit status: 0 success; 1 a solve that did not converge or a verification that f
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import math
 import sys
-from pathlib import Path
 
 from .errors import InputError
 
 
-# Parameters whose values are names or lists rather than numbers.
-_CATEGORICAL = ("loss", "activation", "exceptions")
-
-
-def _parse_sets(items) -> dict:
+def _parse_sets(items, specs=None, model: str | None = None, all_specs=None) -> dict:
+    """--set NAME=VALUE items -> {name: value}. With ``specs`` (a model's declared parameters for
+    the verb) each value is parsed by its declaration (numbers, integers, choices, text) and
+    checked, and unknown names are refused; without, values are numbers (the study's --set)."""
+    from .params import unknown_parameter
+    known = {s.name: s for s in specs} if specs is not None else None
     out = {}
     for item in items or []:
         if "=" not in item:
             raise InputError(f"malformed --set '{item}': expected name=value")
         k, v = (s.strip() for s in item.split("=", 1))
-        if k in _CATEGORICAL:  # raf-erm: loss=hinge, activation=relu; ti-krr: exceptions=6>4
-            out[k] = v
+        if not k:
+            raise InputError(f"malformed --set '{item}': missing the parameter name")
+        if k in out:
+            raise InputError(f"--set: parameter '{k}' given twice (in '{item}'); give it once")
+        if known is not None:
+            if k not in known:
+                unknown_parameter(model, k, all_specs or specs, known)
+            out[k] = known[k].parse(v)
             continue
         try:
             out[k] = float(v)
         except ValueError:
             raise InputError(f"malformed --set '{item}': value of '{k}' is not a number") \
                 from None
+        if not math.isfinite(out[k]):
+            raise InputError(f"--set {k}={v}: not a finite number")
     return out
 
 
-def _params(args) -> dict:
+def _model_sets(args, verb: str) -> dict:
+    """The --set values of ``args.model`` for ``verb``, parsed by the model's declarations."""
+    from . import api
+    m = api.model(args.model)
+    specs = [s for s in m.param_specs() if s.verbs is None or verb in s.verbs]
+    return _parse_sets(args.set, specs, args.model, m.param_specs())
+
+
+def _params(args, verb: str) -> dict:
     """--set values, plus --exceptions (a string, e.g. 6>4,9>5) where given."""
-    out = _parse_sets(args.set)
+    out = _model_sets(args, verb)
     if getattr(args, "exceptions", None) is not None:
+        if "exceptions" in out:
+            raise InputError("exceptions given twice (--exceptions and --set exceptions=...)")
         out["exceptions"] = args.exceptions
     return out
 
@@ -79,8 +98,17 @@ def cmd_list(args):
     for m in api.list_models():
         print(f"{m['model']}: {m['doc']}")
         for name, spec in m["parameters"].items():
-            print(f"    {spec['range']:<26} default {_fmt(spec['default'])}: "
-                  f"{spec['description']}")
+            if spec["kind"] in ("categorical", "text"):
+                rng = f"{name} ({spec['kind']})" if spec["kind"] == "text" else \
+                    f"{name} in {{{', '.join(spec['choices'])}}}"
+            else:
+                rng = spec["range"]
+            default = ("optional" if spec.get("optional") else "required") \
+                if spec["default"] is None else f"default {_fmt(spec['default']) or 'none'}"
+            verbs = f" [{', '.join(spec['verbs'])} only]" if "verbs" in spec else ""
+            print(f"    {rng:<34} {default}: {spec['description']}{verbs}")
+        if m["boundary"]:
+            print(f"    boundary: solves for {m['boundary']}")
     return 0
 
 
@@ -115,7 +143,7 @@ def cmd_solve(args):
     from . import api
     opts = {"method": args.method, "mixing": args.mixing, "tol": args.tol,
             "trace": args.trace}
-    r = api.solve(args.model, _params(args), **opts)
+    r = api.solve(args.model, _params(args, "solve"), **opts)
     _print_result(r, args.json)
     if args.trace and not args.json:
         print("  trace (fixed-point residual per iteration): "
@@ -125,20 +153,34 @@ def cmd_solve(args):
 
 def cmd_boundary(args):
     from . import api
-    r = api.boundary(args.model, _params(args))
+    r = api.boundary(args.model, _params(args, "boundary"))
     _print_result(r, args.json)
     return 0 if r.converged else 1
+
+
+_SWEEP_TABLE_ROWS = 10_000
 
 
 def cmd_sweep(args):
     from . import api
     from .progress import Progress
     grids = [api.parse_grid(g) for g in args.grid or []]
-    fixed = _parse_sets(args.set)
+    fixed = _model_sets(args, "sweep")
+    api.check_input("sweep", args.model, fixed, grid=[n for n, _ in grids],
+                    task="boundary" if args.boundary else "solve", out=args.out,
+                    workers=args.workers, method=args.method, mixing=args.mixing, tol=args.tol)
+    n_points = math.prod(len(v) for _, v in grids)
+    # A table of more rows than anyone reads is not printed: with --out the records stay in the
+    # file only (the sweep then holds one byte of state per point, not every record).
+    collect = not args.out or args.json or n_points <= _SWEEP_TABLE_ROWS
     with Progress(0, f"sweep {args.model}") as bar:
         recs = api.sweep(args.model, grids, fixed, out=args.out, workers=args.workers,
                          task="boundary" if args.boundary else "solve", progress=bar,
-                         method=args.method, mixing=args.mixing, tol=args.tol)
+                         method=args.method, mixing=args.mixing, tol=args.tol, collect=collect)
+    if not collect:
+        print(f"{recs['points']} points ({recs['computed']} computed now), "
+              f"{recs['converged']} converged; records in {args.out}")
+        return 0 if recs["converged"] == recs["points"] else 1
     if args.json:
         print(json.dumps(recs, allow_nan=False))
     else:
@@ -158,7 +200,7 @@ def cmd_sweep(args):
 
 def cmd_simulate(args):
     from . import api
-    r = api.simulate(args.model, _params(args), N=args.N, instances=args.instances,
+    r = api.simulate(args.model, _params(args, "simulate"), N=args.N, instances=args.instances,
                      seed=args.seed)
     print(json.dumps(r["record"], allow_nan=False) if args.json else r["table"])
     return 0
@@ -167,9 +209,10 @@ def cmd_simulate(args):
 def cmd_verify(args):
     from . import api
     from .progress import Progress
-    Ns = [int(x) for x in args.ladder.split(",")] if args.ladder else None
+    from .params import check_ladder
+    Ns = check_ladder(args.ladder, "--ladder") if args.ladder is not None else None
     with Progress(0, f"verify {args.model}") as bar:
-        r = api.verify(args.model, _params(args), Ns=Ns, instances=args.instances,
+        r = api.verify(args.model, _params(args, "verify"), Ns=Ns, instances=args.instances,
                        seed=args.seed, workers=args.workers, out_dir=args.out_dir,
                        quick=args.quick, progress=bar)
     if args.json:
@@ -183,13 +226,15 @@ def cmd_verify(args):
 def cmd_optimize(args):
     from . import api
     bounds = None
-    if args.range:
+    if args.range is not None:
+        parts = args.range.split(":")
         try:
-            bounds = tuple(float(x) for x in args.range.split(":"))
-            assert len(bounds) == 2
-        except (ValueError, AssertionError):
-            raise InputError(f"malformed --range '{args.range}': expected LO:HI") from None
-    r = api.optimize(args.model, _parse_sets(args.set), minimize=args.minimize, over=args.over,
+            bounds = tuple(float(x) for x in parts)
+        except ValueError:
+            bounds = ()
+        if len(bounds) != 2:
+            raise InputError(f"malformed --range '{args.range}': expected LO:HI (two numbers)")
+    r = api.optimize(args.model, _model_sets(args, "solve"), minimize=args.minimize, over=args.over,
                      bounds=bounds)
     if args.json:
         print(json.dumps(r, allow_nan=False))
@@ -240,6 +285,8 @@ def cmd_study(args):
                     else "")
             raise InputError(f"{flag} applies to study {' and '.join(studies)}, not "
                              f"{args.study}{hint}")
+    from .params import check_output_dir
+    check_output_dir(args.out, "--out")
     sets = _parse_sets(args.set)
     for k in sets:
         if k not in _STUDY_SETS[args.study]:
@@ -290,8 +337,21 @@ def cmd_cache(args):
     return 0
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with the one-line error contract: a usage error raises InputError (printed by
+    main as one line, exit 2) instead of printing the usage block. --help is unchanged."""
+
+    def error(self, message):
+        raise InputError(f"{message} (see `{self.prog} --help`)")
+
+
+# Verb options parsed by their declarations (numerics.params.OPTIONS): argparse keeps the text,
+# main() checks it, so every bad value gets the same one-line message naming the option.
+_OPTION_FLAGS = ("N", "instances", "seed", "workers", "tol", "mixing")
+
+
 def build_parser():
-    p = argparse.ArgumentParser(prog="memgen", description="memgenkit: derive, solve and verify "
+    p = _Parser(prog="memgen", description="memgenkit: derive, solve and verify "
                                 "replica theories of memorization and generalization")
     sub = p.add_subparsers(dest="command", required=True)
 
@@ -312,9 +372,11 @@ def build_parser():
         if solve_opts:
             sp.add_argument("--method", default="hybrid",
                             help="hybrid | newton | anderson | fixed-point")
-            sp.add_argument("--mixing", type=float, default=0.5,
-                            help="weight on the new iterate in damped iterations (default 0.5)")
-            sp.add_argument("--tol", type=float, default=1e-12)
+            sp.add_argument("--mixing", default=0.5,
+                            help="weight on the new iterate in damped iterations, in (0, 1] "
+                                 "(default 0.5)")
+            sp.add_argument("--tol", default=1e-12, help="residual tolerance, in (0, 1) "
+                            "(default 1e-12)")
 
     def exceptions_opt(sp):
         sp.add_argument("--exceptions", metavar="A>B,...",
@@ -335,7 +397,7 @@ def build_parser():
     w = sub.add_parser("sweep", help="resumable grid sweep")
     common(w)
     w.add_argument("--grid", action="append", metavar="NAME=START:STOP:NUM")
-    w.add_argument("--workers", type=int, default=1)
+    w.add_argument("--workers", default=1, help="worker processes, 1 to the number of CPU cores")
     w.add_argument("--out", help="JSON-lines file; rerunning the same sweep resumes it")
     w.add_argument("--boundary", action="store_true",
                    help="sweep the phase boundary instead of the saddle point")
@@ -344,18 +406,19 @@ def build_parser():
     m = sub.add_parser("simulate", help="sample finite-N instances and measure")
     common(m, solve_opts=False)
     exceptions_opt(m)
-    m.add_argument("--N", type=int, default=100)
-    m.add_argument("--instances", type=int, default=50)
-    m.add_argument("--seed", type=int, default=0)
+    m.add_argument("--N", default=100)
+    m.add_argument("--instances", default=50)
+    m.add_argument("--seed", default=0, help="random seed, an integer in [0, 2^32 - 1]")
     m.set_defaults(func=cmd_simulate)
 
     v = sub.add_parser("verify", help="theory against finite-N simulation, with a verdict")
     common(v, solve_opts=False)
     exceptions_opt(v)
     v.add_argument("--ladder", help="comma-separated N values, e.g. 50,100,200,400")
-    v.add_argument("--instances", type=int, default=None)
-    v.add_argument("--seed", type=int, default=0)
-    v.add_argument("--workers", type=int, default=1)
+    v.add_argument("--instances", default=None, help="instances per size (>= 1; default: the "
+                   "model's)")
+    v.add_argument("--seed", default=0, help="random seed, an integer in [0, 2^32 - 1]")
+    v.add_argument("--workers", default=1, help="worker processes, 1 to the number of CPU cores")
     v.add_argument("--out-dir", default="memgen-out")
     v.add_argument("--quick", action="store_true", help="small ladder (seconds, for tests)")
     v.set_defaults(func=cmd_verify)
@@ -411,10 +474,20 @@ def build_parser():
     return p
 
 
+@functools.lru_cache(maxsize=1)
+def _parser():
+    # Built once per process (about 10 ms): main() is called in-process by tests and notebooks.
+    return build_parser()
+
+
 def main(argv=None):
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    from .params import check_option
+    parser = _parser()
     try:
+        args = parser.parse_args(argv)
+        for name in _OPTION_FLAGS:
+            if isinstance(getattr(args, name, None), str):
+                setattr(args, name, check_option(name, getattr(args, name), f"--{name}"))
         return args.func(args)
     except InputError as e:
         print(f"memgen: error: {e}", file=sys.stderr)

@@ -7,9 +7,14 @@ class InputError(ValueError):
 
 
 class ParameterError(InputError):
-    def __init__(self, name, value, allowed):
-        self.name, self.value, self.allowed = name, value, allowed
-        super().__init__(f"parameter '{name}' = {value!r} is out of range: allowed {allowed}")
+    """A value outside its declared domain. ``label`` names it in the message (default
+    "parameter 'NAME'"; the command line passes e.g. "--tol" for an option); ``reason``: what is
+    wrong with it (out of range, not a number, not a finite number, not an integer, ...)."""
+
+    def __init__(self, name, value, allowed, reason="is out of range", label=None):
+        self.name, self.value, self.allowed, self.reason = name, value, allowed, reason
+        label = label or f"parameter '{name}'"
+        super().__init__(f"{label} = {value!r} {reason}: allowed {allowed}")
 
 
 class UnknownModelError(InputError):

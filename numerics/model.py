@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import kernels
-from .params import param_specs, validate
+from .params import check_given, declared_specs, param_specs, validate
 from .results import Result
 from .solvers import METHODS, anderson, fixed_point, hybrid, newton
 
@@ -18,6 +18,13 @@ from .solvers import METHODS, anderson, fixed_point, hybrid, newton
 class SaddlePointModel:
     name = ""  # command-line name, e.g. "raf-gardner"
     stem = ""  # file stem, e.g. "raf_gardner"
+    # Model-level parameter declarations (numerics.params): ParamSpecs the kernels do not take,
+    # and refine(name, ...) narrowing a kernel parameter (an integer kind, a maximum).
+    extra_params: tuple = ()
+    # solve's methods (the first is its default); None: numerics.solvers.METHODS.
+    solve_methods: tuple | None = None
+    # The variable a boundary solves for (raf-gardner: alpha, giving alpha_c); None: none.
+    boundary_variable: str | None = None
 
     def __init__(self, progress=None):
         self._progress = progress
@@ -39,10 +46,22 @@ class SaddlePointModel:
         return self.module.ORDER_PARAMETERS
 
     def param_names(self) -> list[str]:
+        """The kernel parameters, in the order of the kernels' parameter vector."""
         return [s.name for s in param_specs(self.stem)]
 
+    def param_specs(self) -> tuple:
+        """Every declared parameter: the kernels' (refined by ``extra_params``), then the
+        model's own, then options some verbs take through --set (``ParamSpec.verbs``)."""
+        return declared_specs(self.stem, tuple(self.extra_params))
+
+    def check_given(self, params: dict, verb: str | None = None) -> dict:
+        """Each given value inside its declared domain (no defaults, no cross-parameter rules):
+        cheap, needs no kernels."""
+        return check_given(self.name, self.param_specs(), params, verb)
+
     def validate(self, params: dict) -> dict:
-        return validate(self.name, self.stem, params)
+        """Declared domains checked, defaults filled. Models add their cross-parameter rules."""
+        return validate(self.name, self.param_specs(), params)
 
     def pvec(self, params: dict) -> np.ndarray:
         return np.array([params[n] for n in self.param_names()], dtype=float)
@@ -81,10 +100,11 @@ class SaddlePointModel:
         hybrid (damped fixed point, then Newton; Anderson fallback), newton, anderson,
         fixed-point.
         """
+        from .params import check_option
         params = self.validate({**(params or {}), **kw})
-        if method not in METHODS:
-            from .errors import InputError
-            raise InputError(f"unknown method '{method}': choose one of {', '.join(METHODS)}")
+        check_option("method", method, methods=METHODS)
+        mixing, tol = check_option("mixing", mixing), check_option("tol", tol)
+        max_iter = check_option("max_iter", max_iter)
         p = self.pvec(params)
         blocked = self.precheck(params)
         if blocked:

@@ -60,33 +60,55 @@ def plot_curves(records, xname, ynames, path, title=""):
     return str(path)
 
 
-def plot_from_cli(args):
-    from . import api
-    from .cli import _parse_sets
-    if args.sweep:
-        lines = Path(args.sweep).read_text().splitlines()
-        header = json.loads(lines[0])
+def _read_sweep(path):
+    """Header and records of a sweep file (InputError when it is not one)."""
+    try:
+        lines = Path(path).read_text().splitlines()
+        header = json.loads(lines[0]) if lines else None
         recs = [json.loads(s) for s in lines[1:] if s.strip()]
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        header = None
+    if not isinstance(header, dict) or header.get("kind") != "header" or "grid" not in header:
+        raise InputError(f"--sweep '{path}' is not a memgen sweep file (JSON lines with a header)")
+    return header, recs
+
+
+def plot_from_cli(args):
+    """The `memgen plot` verb: every input (paths, model, parameters, --x) is checked before
+    any solve and before the figure is written."""
+    from . import api
+    from .cli import _model_sets
+    from .params import check_input_file, check_output_file
+    out = check_output_file(args.out, "--out")
+    if args.sweep:
+        check_input_file(args.sweep, "--sweep")
+        header, recs = _read_sweep(args.sweep)
         xname = args.x or list(header["grid"])[-1]
+        if xname not in header["grid"]:
+            raise InputError(f"--x '{xname}': the sweep's grid parameters are "
+                             f"{', '.join(header['grid'])}")
         ynames = args.y.split(",") if args.y else sorted(
             {k for r in recs for k in list(r["observables"]) + list(r["order_params"])})
         recs.sort(key=lambda r: r["params"][xname])
-        return plot_curves(recs, xname, ynames, args.out, f"{header['model']} sweep")
-    fixed = _parse_sets(args.set)
+        return plot_curves(recs, xname, ynames, out, f"{header['model']} sweep")
+    if not args.model:
+        raise InputError("plot needs MODEL and --x NAME=START:STOP:NUM (or --sweep FILE)")
+    fixed = _model_sets(args, "solve")
     if getattr(args, "exceptions", None):
         fixed["exceptions"] = args.exceptions
-    if args.model and not args.x and hasattr(api.model(args.model), "figures"):
+    if not args.x and hasattr(api.model(args.model), "figures"):
         # Models with their own figures (ti-krr: margin matrices and the threshold diagram).
-        paths = api.model(args.model).figures(fixed, out_dir=str(Path(args.out).parent))
+        api.check_input("solve", args.model, fixed)
+        paths = api.model(args.model).figures(fixed, out_dir=str(out.parent))
         return ", ".join(map(str, paths))
-    if not args.model or not args.x:
+    if not args.x:
         raise InputError("plot needs MODEL and --x NAME=START:STOP:NUM (or --sweep FILE)")
     name, values = api.parse_grid(args.x)
     m = api.model(args.model)
     c = api.continuation(args.model, name, values, fixed, both=False)
     recs = [r.to_dict() for r in c.forward.results]
     ynames = args.y.split(",") if args.y else list(m.order_names) + ["eps_gen"]
-    return plot_curves(recs, name, ynames, args.out,
+    return plot_curves(recs, name, ynames, out,
                        f"{args.model} " + ", ".join(
                            f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}"
                            for k, v in fixed.items()))

@@ -29,7 +29,6 @@ from __future__ import annotations
 import json
 import math
 import re
-from pathlib import Path
 
 import numpy as np
 
@@ -68,9 +67,11 @@ def parse_values(option: str, spec, log: bool = False) -> list[float]:
     """Grid values from ``START:STOP:NUM`` (endpoints included; geometric when ``log``) or
     ``v1,v2,...``; a list of numbers passes through. Sorted, duplicates dropped. Errors name
     ``option``."""
+    from .params import OPTIONS
+    most = OPTIONS["grid_points"].maximum
     scale = "log-spaced, START and STOP > 0" if log else "linear"
     msg = (f"malformed {option} '{spec}': expected START:STOP:NUM ({scale}; finite START and "
-           f"STOP, integer NUM >= 1) or v1,v2,...")
+           f"STOP, integer NUM in [1, {most}]) or v1,v2,...")
     try:
         if isinstance(spec, str):
             if ":" in spec:
@@ -78,7 +79,7 @@ def parse_values(option: str, spec, log: bool = False) -> list[float]:
                 if len(parts) != 3:
                     raise ValueError
                 lo, hi, num = float(parts[0]), float(parts[1]), int(parts[2])
-                if num < 1 or not (math.isfinite(lo) and math.isfinite(hi)):
+                if not 1 <= num <= most or not (math.isfinite(lo) and math.isfinite(hi)):
                     raise ValueError
                 if log and not (lo > 0 and hi > 0):
                     raise ValueError
@@ -514,9 +515,11 @@ _PLOTS = {"frontier": plot_frontier, "rates": plot_rates, "phase": plot_phase}
 
 
 def write(rec, out_dir) -> dict:
-    """Write the record as JSON and its figure (PNG) into ``out_dir``; returns both paths."""
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    """Write the record as JSON and its figure (PNG) into ``out_dir`` (created when its parent
+    exists; never above it); returns both paths."""
+    from .params import check_output_dir
+    out = check_output_dir(out_dir, "--out")
+    out.mkdir(exist_ok=True)
     base = tag(rec)
     data = out / f"{base}.json"
     data.write_text(json.dumps(rec, indent=1, allow_nan=False))

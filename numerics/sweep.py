@@ -36,29 +36,37 @@ from .kernels import versions
 
 
 def parse_grid(spec: str) -> tuple[str, list[float]]:
-    """Parse ``name=start:stop:num`` or ``name=v1,v2,...``."""
-    if "=" not in spec:
+    """Parse ``name=start:stop:num`` or ``name=v1,v2,...`` (finite numbers; num an integer in
+    [1, 10^6], numerics.params.OPTIONS["grid_points"])."""
+    from .params import OPTIONS
+    points = OPTIONS["grid_points"]
+    if not isinstance(spec, str) or "=" not in spec:
         raise InputError(f"malformed grid '{spec}': expected name=start:stop:num or "
                          "name=v1,v2,...")
     name, rhs = (s.strip() for s in spec.split("=", 1))
+    if not name:
+        raise InputError(f"malformed grid '{spec}': missing parameter name")
     try:
         if ":" in rhs:
             parts = rhs.split(":")
             if len(parts) != 3:
                 raise ValueError
-            start, stop, num = float(parts[0]), float(parts[1]), int(parts[2])
-            if num < 1 or not (math.isfinite(start) and math.isfinite(stop)):
+            start, stop = float(parts[0]), float(parts[1])
+            num = points.parse(parts[2], f"grid '{spec}': the number of points")
+            if not (math.isfinite(start) and math.isfinite(stop)):
                 raise ValueError
             values = np.linspace(start, stop, num).tolist()
         else:
             values = [float(v) for v in rhs.split(",") if v.strip()]
-            if not values or not all(math.isfinite(v) for v in values):
+            if not values or not all(math.isfinite(v) for v in values) or \
+                    len(values) > points.maximum:
                 raise ValueError
-    except ValueError:
+    except ValueError as e:
+        if isinstance(e, InputError):
+            raise
         raise InputError(f"malformed grid '{spec}': expected {name}=start:stop:num (finite "
-                         f"start and stop, integer num >= 1) or {name}=v1,v2,...") from None
-    if not name:
-        raise InputError(f"malformed grid '{spec}': missing parameter name")
+                         f"start and stop, integer num in [1, {points.maximum}]) or "
+                         f"{name}=v1,v2,...") from None
     return name, values
 
 
@@ -129,8 +137,8 @@ def _estimate(model, task, grids, fixed, n_points, workers, collect, solve_kw):
                else _RECORD_BYTES_SMALL) + 8
         parts.append(resources.Cost(n_points * per, 0.0,
                                     f"{resources.fmt_bytes(per)} per record held for the "
-                                    "result (collect=False with out keeps them in the file "
-                                    "only)"))
+                                    "result; written to --out instead, a grid of more than "
+                                    "10000 points keeps them in the file only"))
     names = [n for n, _ in grids]
     corners = itertools.product(*[sorted({min(v), max(v)}) for _, v in grids])
     per_solve = None

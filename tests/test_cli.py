@@ -38,7 +38,7 @@ def test_boundary_json_names_alpha_c():
     (["solve", "raf-gardner", "--set", "alpha=-2"], "allowed alpha in (0, inf)"),
     (["solve", "raf-gardner", "--set", "kappa=-1"], "allowed kappa in [0, inf)"),
     (["solve", "raf-gardner", "--set", "alpha=nan"], "'alpha'"),
-    (["solve", "raf-gardner", "--set", "alpha=abc"], "'alpha' is not a number"),
+    (["solve", "raf-gardner", "--set", "alpha=abc"], "'alpha' = 'abc' is not a number"),
     (["solve", "nomodel"], "unknown model 'nomodel'"),
     (["boundary", "nomodel"], "unknown model 'nomodel'"),
     (["solve", "raf-gardner", "--set", "beta=1"], "no parameter 'beta'"),
@@ -46,7 +46,7 @@ def test_boundary_json_names_alpha_c():
     (["sweep", "raf-gardner", "--grid", "alpha=1:x:3"], "malformed grid"),
     (["sweep", "raf-gardner", "--grid", "alpha"], "malformed grid"),
     (["sweep", "raf-gardner", "--grid", "eps=0:2:3"], "allowed eps in [0, 1]"),
-    (["solve", "raf-gardner", "--method", "magic"], "unknown method"),
+    (["solve", "raf-gardner", "--method", "magic"], "'method' = 'magic' is not one of the choices"),
 ])
 def test_bad_input_is_one_line_exit_2(args, needle):
     p = memgen(*args)
@@ -74,3 +74,89 @@ def test_show_kernel_prints_generated_source():
     p = memgen("derive", "raf-gardner", "--show-kernel")
     assert p.returncode == 0
     assert "@njit" in p.stdout and "DERIVATION_HASH" in p.stdout
+
+
+# -- regressions of the bad-input audit (issue 10): one line, exit 2, nothing written ----------
+def _main(capsys, tmp_path, monkeypatch, *args):
+    from memgenkit.numerics.cli import main
+    monkeypatch.chdir(tmp_path)
+    rc = main(list(args))
+    err = capsys.readouterr().err
+    lines = err.strip().splitlines()
+    assert rc == 2, err
+    assert len(lines) == 1 and lines[0].startswith("memgen: error:"), err
+    assert "Traceback" not in err
+    assert list(tmp_path.iterdir()) == []
+    return lines[0]
+
+
+@pytest.mark.parametrize("args,needle", [
+    (["solve", "raf-gardner", "--set", "alpha=1e400"], "'alpha' = inf is not a finite number"),
+    (["solve", "raf-erm", "--set", "lam=inf"], "'lam' = inf"),
+    (["solve", "raf-rf", "--set", "psi=inf"], "'psi' = inf"),
+    (["solve", "raf-gardner", "--set", "kappa=inf"], "allowed kappa in [0, inf)"),
+    (["solve", "hopfield-snr", "--set", "alpha=inf"], "'alpha' = inf"),
+    (["solve", "ti-krr", "--set", "n=inf"], "n an integer in [3, 10000]"),
+    (["solve", "ti-krr", "--set", "n=1e300"], "'n' = 1e+300 is out of range"),
+    (["solve", "ti-krr", "--set", "n=5", "depth=1e400"], "'depth'"),
+    (["solve", "hopfield-snr", "--set", "N=1e30"], "'N'"),
+    (["solve", "composition", "--set", "n=1e400"], "'n'"),
+    (["boundary", "raf-erm"], "models with one are raf-gardner, hopfield-ags, ti-krr"),
+    (["boundary", "composition"], "has no boundary"),
+    (["verify", "raf-gardner", "--ladder", "a,b"], "--ladder"),
+    (["simulate", "raf-gardner", "--seed", "-1"], "--seed = -1 is out of range"),
+    (["solve", "raf-gardner", "--mixing", "2", "--method", "fixed-point"],
+     "allowed mixing in (0, 1]"),
+    (["solve", "raf-gardner", "--mixing", "2"], "--mixing"),
+    (["sweep", "raf-gardner", "--boundary", "--grid", "alpha=1:2:2"],
+     "'alpha' is what the boundary"),
+    (["optimize", "raf-gardner", "--minimize", "eps_gen", "--over", "alpha", "--range", "1e-3:inf"],
+     "--range"),
+    (["solve", "raf-gardner", "--set", "alpha=1", "alpha=5"], "'alpha' given twice"),
+    (["solve", "raf-gardner", "--tol", "0"], "--tol"),
+    (["solve", "raf-gardner", "--tol", "-1"], "--tol"),
+    (["solve", "raf-gardner", "--tol", "nan"], "--tol"),
+    (["sweep", "raf-gardner", "--grid", "eps=0:1:3", "--workers", "0"], "--workers"),
+    (["sweep", "raf-gardner", "--grid", "eps=0:1:3", "--workers", "1000"],
+     "allowed workers an integer in [1, "),
+    (["verify", "raf-gardner", "--instances", "0"], "--instances = 0 is out of range"),
+    (["solve", "raf-gardner", "--frobnicate"], "unrecognized arguments: --frobnicate"),
+    (["optimize", "raf-gardner"], "required: --minimize, --over"),
+    (["sweep", "raf-gardner", "--grid", "eps=0:1:3", "--out", "/nonexistent/x.jsonl"], "--out"),
+    (["verify", "raf-gardner", "--out-dir", "/nonexistent/a/b"], "'/nonexistent/a' does not exist"),
+    (["plot", "--sweep", "/nonexistent.jsonl"], "--sweep '/nonexistent.jsonl' does not exist"),
+])
+def test_audit_regressions(args, needle, capsys, tmp_path, monkeypatch):
+    assert needle in _main(capsys, tmp_path, monkeypatch, *args)
+
+
+def test_out_dir_is_never_created_above_an_existing_parent(capsys, tmp_path, monkeypatch):
+    target = tmp_path / "no" / "such" / "dir"
+    sub = tmp_path / "cwd"
+    sub.mkdir()
+    _main(capsys, sub, monkeypatch, "verify", "raf-gardner", "--out-dir", str(target))
+    assert not (tmp_path / "no").exists()
+    # a directory or a file where the other is needed
+    (tmp_path / "f.txt").write_text("x")
+    assert "not a folder" in _main(capsys, sub, monkeypatch, "verify", "raf-gardner",
+                                   "--out-dir", str(tmp_path / "f.txt"))
+    assert "not a file" in _main(capsys, sub, monkeypatch, "plot", "raf-gardner", "--x",
+                                 "alpha=1:2:3", "--out", str(tmp_path))
+    assert "not a file" in _main(capsys, sub, monkeypatch, "plot", "--sweep", str(tmp_path))
+
+
+def test_help_prints_help_and_exits_0(capsys):
+    from memgenkit.numerics.cli import main
+    with pytest.raises(SystemExit) as e:
+        main(["solve", "--help"])
+    assert e.value.code == 0
+    assert "usage: memgen solve" in capsys.readouterr().out
+
+
+def test_optimize_default_range_inside_an_open_bound():
+    """ti-krr's c lies in [0, 1): the default search range must stop short of c = 1."""
+    from memgenkit.numerics import api
+    r = api.optimize("ti-krr", {"n": 7, "exceptions": "5>3", "lam": 0.1}, minimize="mu",
+                     over="c")
+    assert 0.0 <= r["range"][0] < r["range"][1] < 1.0
+    assert 0.0 <= r["argmin"] < 1.0

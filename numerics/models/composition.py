@@ -16,6 +16,7 @@ import numpy as np
 
 from ..boundary import find_root
 from ..model import SaddlePointModel
+from ..params import refine
 from ..results import Result
 from . import composition_cavity as cav
 
@@ -52,13 +53,11 @@ class Composition(SaddlePointModel):
             self._ev = cav.make_evaluator(self.module)
         return self._ev
 
-    def validate(self, params: dict) -> dict:
-        from ..errors import ParameterError
-        v = super().validate(params)
-        for name in ("n", "d"):
-            if v[name] != int(v[name]):
-                raise ParameterError(name, v[name], f"{name} a positive integer")
-        return v
+    # n and d are sizes: integers, at most 10^9 (the theory sums over the d features).
+    extra_params = (
+        refine("n", kind="integer", upper=10 ** 9),
+        refine("d", kind="integer", upper=10 ** 9),
+    )
 
     # -- theory -------------------------------------------------------------------------------
     def fixed_point(self, v: dict):

@@ -27,6 +27,7 @@ class HopfieldAGS(SaddlePointModel):
 
     name = "hopfield-ags"
     stem = "hopfield_ags"
+    boundary_variable = "alpha"  # boundary: alpha_c
 
     def __init__(self, progress=None):
         super().__init__(progress)

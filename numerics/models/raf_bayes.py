@@ -17,6 +17,7 @@ class RafBayes(SaddlePointModel):
 
     name = "raf-bayes"
     stem = "raf_bayes"
+    solve_methods = ("anderson", "fixed-point", "hybrid")
 
     def inside(self, x) -> bool:
         return bool(np.all(np.isfinite(x)) and 0.0 < x[0] < 1.0)

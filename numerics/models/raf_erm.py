@@ -34,9 +34,11 @@ import numpy as np
 
 from ..errors import InputError, ParameterError
 from ..model import GlmModel
+from ..params import ParamSpec
 from ..results import Result
 
 LOSSES = ("square", "hinge", "logistic")
+ACTIVATIONS = ("sign", "relu", "erf", "tanh", "linear")
 KERNEL_PRECISION = 1e-10  # relative accuracy of the channel kernels (tests: rtol 1e-10 vs mpmath)
 LOSS_AT_ZERO = {"square": 0.5, "hinge": 1.0, "logistic": math.log(2.0)}
 
@@ -91,18 +93,24 @@ class RafErm(GlmModel):
     stem = "raf_erm"
 
     # -- parameters ---------------------------------------------------------------------------
+    extra_params = (
+        ParamSpec("loss", default="square", kind="categorical", choices=LOSSES,
+                  description="training loss; codes 0, 1, 2 too"),
+        ParamSpec("activation", kind="categorical", choices=ACTIVATIONS, optional=True,
+                  description="sets (mu1, mustar) to this random-feature kernel's coefficients"),
+    )
+    solve_methods = ("anderson", "anderson-py", "fixed-point", "hybrid", "newton", "njit")
+
     def validate(self, params: dict) -> dict:
         params = dict(params)
-        loss = params.pop("loss", "square")
-        if isinstance(loss, (int, float)) and float(loss) in (0.0, 1.0, 2.0):
-            loss = LOSSES[int(loss)]
-        if loss not in LOSSES:
-            raise ParameterError("loss", loss, "loss in {square, hinge, logistic}")
-        act = apply_activation(params)
-        out = super().validate(params)
-        out["loss"] = loss
+        act = params.get("activation")
         if act is not None:
-            out["activation"] = str(act)
+            act = self.check_given({"activation": act})["activation"]
+            params["activation"] = act
+            apply_activation(params)  # pops it; sets (mu1, mustar)
+        out = super().validate(params)
+        if act is not None:
+            out["activation"] = act
         return out
 
     # -- solving ------------------------------------------------------------------------------

@@ -45,6 +45,7 @@ class RafGardner(SaddlePointModel):
 
     name = "raf-gardner"
     stem = "raf_gardner"
+    boundary_variable = "alpha"  # boundary: alpha_c at (eps, kappa)
 
     def __init__(self, progress=None):
         super().__init__(progress)

@@ -20,7 +20,8 @@ import numpy as np
 from ..boundary import find_root
 from ..errors import InputError
 from ..model import GlmModel
-from .raf_erm import apply_activation
+from ..params import ParamSpec
+from .raf_erm import ACTIVATIONS, apply_activation
 
 
 class RafRf(GlmModel):
@@ -29,17 +30,25 @@ class RafRf(GlmModel):
     name = "raf-rf"
     stem = "raf_rf"
 
+    extra_params = (
+        ParamSpec("loss", kind="categorical", choices=("square",), optional=True,
+                  description="raf-rf trains the readout with the square loss only"),
+        ParamSpec("activation", kind="categorical", choices=ACTIVATIONS, optional=True,
+                  description="sets (mu1, mustar) to this activation's coefficients"),
+    )
+    solve_methods = ("brent", "anderson", "fixed-point", "hybrid", "newton")
+
     def validate(self, params: dict) -> dict:
         params = dict(params)
-        if "loss" in params:
-            if params["loss"] not in ("square", 0, 0.0):
-                raise InputError(f"raf-rf trains the readout with the square loss only (got "
-                                 f"loss={params['loss']})")
-            params.pop("loss")
-        act = apply_activation(params)
-        out = super().validate(params)
+        act = params.get("activation")
         if act is not None:
-            out["activation"] = str(act)
+            act = self.check_given({"activation": act})["activation"]
+            params["activation"] = act
+            apply_activation(params)
+        out = super().validate(params)
+        out.pop("loss", None)
+        if act is not None:
+            out["activation"] = act
         return out
 
     def fixed_point_map(self, params):

@@ -22,8 +22,9 @@ import math
 import numpy as np
 from numba import njit, types
 
-from ..errors import InputError, ParameterError
+from ..errors import InputError
 from ..model import SaddlePointModel
+from ..params import ParamSpec, refine
 from ..results import Result
 
 _KSIG = types.FunctionType(types.void(types.float64[::1], types.float64[::1],
@@ -115,38 +116,39 @@ class TiKrr(SaddlePointModel):
     stem = "ti_krr"
 
     # -- parameters -------------------------------------------------------------------------
+    extra_params = (
+        refine("n", kind="integer", upper=10000,
+               description="number of items (integer >= 3; at most 10000: dense n x n margins)"),
+        ParamSpec("exceptions", default="", kind="text",
+                  description="trained exceptions a>b (item a beats the higher item b, a >= b + 2)"
+                              ", e.g. 6>4,9>5 (CLI --exceptions)"),
+        ParamSpec("t", 0.0, math.inf, True, False, None,
+                  "gradient-flow time from zero (inf: ridge regression, the default)",
+                  optional=True),
+        ParamSpec("depth", 0, 1000, kind="integer", optional=True,
+                  description="hidden ReLU layers of a network kernel used instead of c"),
+        ParamSpec("ntk", 0, 1, kind="integer", optional=True,
+                  description="with depth: 0 NNGP (default), 1 NTK"),
+    )
+    boundary_variable = "c"
+
     def validate(self, params: dict) -> dict:
-        params = dict(params)
-        exc = params.pop("exceptions", None)
-        t = params.pop("t", None)
-        depth = params.pop("depth", None)
-        ntk = params.pop("ntk", None)
-        if depth is not None and "c" in params:
+        if "depth" in params and params["depth"] is not None and "c" in params:
             raise InputError("give either c or depth (the network kernel sets c), not both")
-        v = super().validate(params)
-        nf = v["n"]
-        if nf != int(nf):
-            raise ParameterError("n", nf, "n an integer >= 3")
-        v["n"] = int(nf)
-        v["exceptions"] = format_exceptions(parse_exceptions(exc, v["n"]))
-        if t is not None:
-            t = float(t)
-            if not t > 0:
-                raise ParameterError("t", t, "t in (0, inf] (gradient-flow time)")
-            if math.isfinite(t):
-                v["t"] = t
-        if ntk is not None and depth is None:
+        given = {k: x for k, x in params.items() if x is not None or k not in
+                 ("exceptions", "t", "depth", "ntk")}
+        v = super().validate(given)
+        try:
+            v["exceptions"] = format_exceptions(parse_exceptions(v["exceptions"], v["n"]))
+        except InputError as e:
+            raise InputError(f"parameter 'exceptions': {e}") from None
+        if "t" in v and not math.isfinite(v["t"]):
+            v.pop("t")  # t = inf: the converged flow, i.e. ridge regression
+        if "ntk" in v and "depth" not in v:
             raise InputError("ntk needs depth (the number of hidden ReLU layers)")
-        if depth is not None:
-            dd = float(depth)
-            if dd != int(dd) or dd < 0 or dd > 1000:
-                raise ParameterError("depth", depth, "depth an integer in [0, 1000]")
-            v["depth"] = int(dd)
+        if "depth" in v:
             v.pop("c")  # set by the network kernel (observable c_network)
-            nk = 0.0 if ntk is None else float(ntk)
-            if nk not in (0.0, 1.0):
-                raise ParameterError("ntk", ntk, "ntk in {0, 1} (0: NNGP, 1: NTK)")
-            v["ntk"] = int(nk)
+            v["ntk"] = v.pop("ntk", 0)
         return v
 
     def _pvec(self, n, c, lam):
