@@ -241,7 +241,8 @@ def test_grid_and_worker_checks():
 
 def test_no_more_workers_than_tasks(monkeypatch):
     """--workers 8 on one line of 3 points: three chunks, so three processes, not eight."""
-    from memgenkit.numerics import pool
+    from memgenkit.numerics import params, pool
+    monkeypatch.setattr(params, "_cores", lambda: 8)  # the cap under test is tasks, not cores
     asked = []
 
     def fake(n, *a, **k):

@@ -20,8 +20,10 @@ import time
 import numpy as np
 import pytest
 
-pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"),
-                                reason="reads /proc for the worker processes")
+pytestmark = [pytest.mark.skipif(not sys.platform.startswith("linux"),
+                                 reason="reads /proc for the worker processes"),
+              pytest.mark.skipif((os.cpu_count() or 1) < 2,
+                                 reason="--workers 2 is refused on a machine with one core")]
 
 EPS = np.linspace(0.05, 0.6, 6)
 ALPHA = [0.8, 1.2]
