@@ -86,7 +86,7 @@ def main(argv=None):
     boundary = []
     for n, exc, spec in [(12, [(7, 4)], "7>4")] + ([] if a.quick else [(40, [(25, 12)], "25>12")]):
         t_b, res = best_of(lambda: model.boundary({"n": n, "lam": lam, "exceptions": spec}), 3)
-        test = np.isin(model.pair_groups(n, exc), (2, 3, 4))
+        test = np.isin(model.pair_groups(n, exc), model.TEST_GROUPS)
 
         def scan():
             # up to c = 0.9: beyond, far pairs' margins fall below double resolution and the

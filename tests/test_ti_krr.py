@@ -433,6 +433,48 @@ def test_depth_solve_equals_family_at_network_c():
                for j in range(i + 1, 8)) < 1e-12
 
 
+@pytest.mark.parametrize("verb,sizes,extra,opts", [
+    ("solve", (200, 400), {"c": 0.3}, {}),  # every margin
+    ("solve", (3000, 6000), {"c": 0.3}, {}),  # pair-by-pair scan above FULL_MARGINS_MAX
+    ("solve", (100, 200), {"c": 0.3, "t": 2.0}, {}),  # gradient flow
+    ("boundary", (24, 48), {}, {}),
+    ("simulate", (12, 24), {}, {"N": 512, "instances": 2}),
+])
+def test_cost_memory_against_tracemalloc(verb, sizes, extra, opts):
+    """The memory formula of TiKrr.cost is within [0.5, 1.2] of the traced peak at two sizes
+    (so it scales with n as the computation does)."""
+    import tracemalloc
+    for n in sizes:
+        p = {"n": n, "lam": 0.1, "exceptions": f"{n // 2}>{n // 5},{n - 3}>{n - 8}", **extra}
+        run = {"solve": lambda: M.solve(p), "boundary": lambda: M.boundary(p),
+               "simulate": lambda: M.simulate(p, **opts)}[verb]
+        run()  # compile and load kernels outside the measurement
+        tracemalloc.start()
+        try:
+            run()
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        est = M.cost(verb, p, **opts).memory
+        assert 0.5 <= peak / est <= 1.2, (verb, n, peak, est)
+
+
+def test_cost_refuses_and_large_n_fits():
+    """At n = 20000 the margins are summarized pair by pair (kilobytes per item, not n^2
+    doubles); a dense gradient flow of that size is refused by resources.check."""
+    from memgenkit.numerics import resources
+    small = M.cost("solve", {"n": 20000, "c": 0.3, "lam": 0.1, "exceptions": "300>120"})
+    assert small.memory < 2e7
+    big = M.cost("solve", {"n": 20000, "c": 0.3, "lam": 0.1, "t": 1.0})
+    resources.set_max_memory(8e9)
+    try:
+        resources.check(small, "ti-krr solve")
+        with pytest.raises(InputError, match="n\\^2"):
+            resources.check(big, "ti-krr solve")
+    finally:
+        resources.set_max_memory(None)
+
+
 def test_input_errors(capsys):
     for params in ({"n": 3.5}, {"n": 8, "c": 1.0}, {"n": 8, "lam": -1},
                    {"n": 8, "exceptions": "5>4"}, {"n": 8, "exceptions": "9>2"},

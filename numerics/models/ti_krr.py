@@ -936,6 +936,67 @@ class TiKrr(SaddlePointModel):
                   "method": "log grid in mu + brent", "message": ""}
         return Result(self.name, v, {}, obs, status, self.derivation_hash, self._versions())
 
+    # -- resources ----------------------------------------------------------------------------
+    # Bytes and seconds per unit, from tracemalloc peaks (tests/test_ti_krr.py checks the
+    # memory formulas at two sizes per path) and one-core timings: a dense solve holds about
+    # 15 doubles per ordered pair (F, the unresolved mask, groups, triangle indices and the
+    # margins dict of n^2/2 "i-j" entries); the pair scan holds O(1) per item.
+    DENSE_BYTES = 130.0
+    BOUNDARY_DENSE_BYTES = 60.0  # the c = 0 margins of boundary: no margins dict
+    SCAN_BYTES = 240.0
+
+    def cost(self, verb: str, params: dict, **opts):
+        """Estimated peak memory and one-core time of ``verb`` at ``params`` (n, number of
+        exceptions E, gradient-flow t) and ``opts`` (simulate: N, instances; verify: Ns,
+        instances, quick)."""
+        from ..resources import Cost
+        v = self.validate({k: val for k, val in params.items() if k != "c" or verb != "boundary"})
+        n = v["n"]
+        E = len(parse_exceptions(v["exceptions"], n))
+        n2 = float(n) * n
+        scores = 16.0 * n * (E + 2)  # Green columns and scores
+        dense = Cost(self.DENSE_BYTES * n2 + scores, 4.5e-7 * n2,
+                     f"{self.DENSE_BYTES:g} n^2 bytes for all n^2/2 margins at n = {n} "
+                     f"(pair-by-pair summaries instead above n = {self.FULL_MARGINS_MAX})")
+        scan = Cost(self.SCAN_BYTES * n + scores + 200.0 * self.LIST_MAX, 1e-8 * n2,
+                    f"{self.SCAN_BYTES:g} n bytes for per-item and per-distance summaries, "
+                    f"n^2/2 pairs scanned")
+        if verb == "solve":
+            if v.get("t") is not None:  # gradient flow: eigendecomposition of the n x n L
+                return Cost(self.DENSE_BYTES * n2 + 40.0 * n2, 4.5e-7 * n2 + 1.5e-9 * n2 * n,
+                            f"{self.DENSE_BYTES + 40:g} n^2 bytes (dense eigendecomposition for "
+                            f"gradient flow t, all margins) at n = {n}")
+            return dense if n <= self.FULL_MARGINS_MAX else scan
+        if verb == "boundary":
+            G = self.GRID + 1
+            grid = Cost(8.0 * n * G + scores, G * (2e-9 * n2 + 1e-7 * n * (E + 2)),
+                        f"8 n x {G} bytes for the scores on the mu grid, {G} x n^2/2 pair "
+                        "signs; then about 50 score evaluations per sign change found")
+            if n > self.FULL_MARGINS_MAX:
+                return grid + scan
+            return grid + Cost(self.BOUNDARY_DENSE_BYTES * n2, 1e-7 * n2,
+                               f"{self.BOUNDARY_DENSE_BYTES:g} n^2 bytes for the margins at c = 0")
+        if verb in ("simulate", "verify"):
+            P = float(n) * (n - 1)
+            if verb == "simulate":
+                N = int(opts.get("N", 1024))
+                S = int(opts.get("instances", 8))
+                samples = 8.0 * n2 * (S + 4)
+                runs = S
+            else:
+                from ..simulation import ti_krr as sim
+                quick = bool(opts.get("quick", False))
+                Ns = list(opts.get("Ns") or (sim.QUICK_WIDTHS if quick else sim.DEFAULT_WIDTHS))
+                N = max(Ns)
+                S = int(opts.get("instances") or (8 if quick else 16))
+                samples = 2 * 8.0 * n2 * len(Ns) * S
+                runs = 2 * S * len(Ns)
+            mem = 8.0 * P * (2.4 * N + 2 * n) + samples + 150.0 * P
+            return Cost(mem, runs * 4e-9 * P * n * N,
+                        f"8 n(n-1) (2.4 N + 2 n) bytes for the features of all n(n-1) pairs at "
+                        f"width N = {N}, n = {n}")
+        return None
+
     # -- simulation and verification ---------------------------------------------------------
     def simulate(self, params: dict, *, N: int = 1024, instances: int = 8, seed: int = 0):
         """Random-feature ReLU networks of width N (fixed hidden layer, readout by ridge lam),
