@@ -433,6 +433,68 @@ def test_depth_solve_equals_family_at_network_c():
                for j in range(i + 1, 8)) < 1e-12
 
 
+@pytest.fixture
+def large_n_paths(monkeypatch):
+    """Run the large-n paths (pair scan, pruned threshold refinement) at small n."""
+    monkeypatch.setattr(M, "FULL_MARGINS_MAX", 3)
+    monkeypatch.setattr(M, "LIST_MAX", 5)
+
+
+def test_pair_scan_against_brute_force(large_n_paths):
+    """The pair-by-pair summaries: group counts / min / max / mean, wrong and unresolved pairs,
+    per-distance statistics and requested margins against brute-force KRR margins and the
+    closure (Warshall) of the trained relations."""
+    rng = np.random.default_rng(13)
+    for k in range(12):
+        n = int(rng.integers(6, 30))
+        exc = random_loops(rng, n, 4) if k % 3 else []
+        c, lam = float(rng.uniform(0, 0.9)), float(rng.choice([0.0, 10 ** rng.uniform(-2, 1)]))
+        obs = api.solve("ti-krr", n=n, c=c, lam=lam, exceptions=spec(exc),
+                        pairs=f"1-{n},{n}-1,2-1").observables
+        assert "margins" not in obs
+        B = sim.brute_force_krr(n, exc, c, lam)
+        test = closure_test_pairs(n, exc)
+        iu, ju = np.triu_indices(n, 1)
+        tol = 1e-10 * max(1.0, np.max(np.abs(B)))
+        wrong = [f"{i + 1}-{j + 1}" for i, j in zip(iu, ju) if test[i, j] and B[i, j] < -tol]
+        assert obs["wrong_pair_count"] == len(wrong) and obs["wrong_pairs"] == wrong[:5]
+        g = obs["groups"]
+        tp = [g[name] for code, name in M.GROUP_NAMES.items() if code in M.TEST_GROUPS]
+        assert sum(x["count"] for x in tp) == int(test.sum())
+        f_test = B[test]
+        if f_test.size:
+            assert abs(min(x["min"] for x in tp if x["count"]) - f_test.min()) < tol
+        bd = obs["by_distance"]
+        for d, cnt, mean, mn, w in zip(bd["distance"], bd["count"], bd["mean"], bd["min"],
+                                       bd["wrong"]):
+            sel = test & (np.subtract.outer(np.arange(n), np.arange(n)) == -d)
+            assert cnt == int(sel.sum()) and abs(mean - B[sel].mean()) < tol
+            assert abs(mn - B[sel].min()) < tol and w == int((B[sel] < -tol).sum())
+        assert sum(bd["count"]) == int(test.sum())
+        for key, f in obs["pair_margins"].items():
+            i, j = map(int, key.split("-"))
+            assert abs(f - B[i - 1, j - 1]) < tol, (key, f, B[i - 1, j - 1])
+
+
+def test_pruned_boundary_matches_full_list(monkeypatch):
+    """Large n refines only the earliest LIST_MAX thresholds (and the earliest failure): they
+    equal the head of the full list."""
+    for n, e, lam in [(30, "20>8", 0.1), (24, "9>4,16>11", 0.0), (20, "12>3,15>10", 0.3)]:
+        full = api.boundary("ti-krr", n=n, lam=lam, exceptions=e).observables
+        monkeypatch.setattr(M, "FULL_MARGINS_MAX", 3)
+        monkeypatch.setattr(M, "LIST_MAX", 4)
+        part = api.boundary("ti-krr", n=n, lam=lam, exceptions=e).observables
+        monkeypatch.undo()
+        head = [r for r in full["thresholds"] if r["c_star"] is not None]
+        assert part["threshold_count"] == len(full["thresholds"]) > 4
+        assert [r["pair"] for r in part["thresholds"][:4]] == [r["pair"] for r in head[:4]]
+        for a, b in zip(part["thresholds"], head):
+            assert abs(a["c_star"] - b["c_star"]) < 1e-12 and a["direction"] == b["direction"]
+        assert part["first_failure"] == full["first_failure"]
+        assert abs(part["c_first_failure"] - full["c_first_failure"]) < 1e-12
+        assert part["wrong_at_c0"] == full["wrong_at_c0"][:4]
+
+
 @pytest.mark.parametrize("verb,sizes,extra,opts", [
     ("solve", (200, 400), {"c": 0.3}, {}),  # every margin
     ("solve", (3000, 6000), {"c": 0.3}, {}),  # pair-by-pair scan above FULL_MARGINS_MAX
@@ -480,11 +542,14 @@ def test_input_errors(capsys):
                    {"n": 8, "exceptions": "5>4"}, {"n": 8, "exceptions": "9>2"},
                    {"n": 8, "exceptions": "5-3"}, {"n": 8, "exceptions": "5>3,5>3"},
                    {"n": 8, "t": -1}, {"n": 8, "depth": 1.5}, {"n": 8, "c": 0.2, "depth": 1},
-                   {"n": 8, "ntk": 1}):
+                   {"n": 8, "ntk": 1}, {"n": 8, "pairs": "3-3"}, {"n": 8, "pairs": "3-9"},
+                   {"n": 8, "pairs": "3>5"}, {"n": 8, "pairs": "1-2-3"}):
         with pytest.raises(InputError):
             api.solve("ti-krr", params)
     assert main(["solve", "ti-krr", "--set", "n=8", "--exceptions", "4>3"]) == 2
     assert "not an exception" in capsys.readouterr().err
+    with pytest.raises(InputError, match="n <= 2000"):
+        M.figures({"n": 2001, "c": 0.1})
 
 
 def test_cli_json_margins(capsys):

@@ -17,6 +17,7 @@ Parameters: n, c, lam (derivation), and model-level options:
 """
 from __future__ import annotations
 
+import bisect
 import math
 
 import numpy as np
@@ -241,9 +242,9 @@ def _sign_events(R, start, inloop, sec, eb, ea, resolution):
     """Sign changes of every test pair's margin r_i - r_j along the columns of R (scores at a
     grid of mu, R[:, 0] at mu = 0). An unresolved sign (|f| <= resolution (|r_i| + |r_j|)) counts
     as 0 and never makes a change; a change is recorded between the last resolved grid index and
-    the present one. Rows of the result: (k, i, j, last)."""
+    the present one. Rows of the result: (k, i, j, last, sign before the change)."""
     n, G = R.shape
-    out = np.empty((16, 4), np.int64)
+    out = np.empty((16, 5), np.int64)
     m = 0
     for i in range(n):
         for j in range(i + 2, n):
@@ -260,13 +261,14 @@ def _sign_events(R, start, inloop, sec, eb, ea, resolution):
                     s = 1 if f > 0 else -1
                 if k > 0 and s != 0 and prev != 0 and s != prev:
                     if m == out.shape[0]:
-                        bigger = np.empty((2 * m, 4), np.int64)
+                        bigger = np.empty((2 * m, 5), np.int64)
                         bigger[:m] = out
                         out = bigger
                     out[m, 0] = k
                     out[m, 1] = i
                     out[m, 2] = j
                     out[m, 3] = last
+                    out[m, 4] = prev
                     m += 1
                 if k == 0:
                     prev = s
@@ -867,23 +869,46 @@ class TiKrr(SaddlePointModel):
         ev = _sign_events(R, start, inloop, sec, eb, ea, RESOLUTION)
         del R
         ev = ev[np.lexsort((ev[:, 2], ev[:, 1], ev[:, 0]))]  # grid step, then row-major pairs
-        out = []
-        for k, i, j, last in ev.tolist():
+        self._last_event_count = len(ev)
+
+        def refine(k, i, j, last, prev):
             a, b = float(mus[last]), float(mus[k])
             if n <= self.FULL_MARGINS_MAX:
-                def g(mm, i=i, j=j):
+                def g(mm):
                     r = self.scores(n, exc, mm)
                     return float(r[i] - r[j])
             else:
-                def g(mm, i=i, j=j):
+                def g(mm):
                     r = self.scores_rows(n, exc, mm, [i, j])
                     return float(r[0] - r[1])
             root = find_root(g, a, b, xtol=1e-14 * max(1.0, b))
-            ga = g(a)
+            ga = g(a) if n <= self.FULL_MARGINS_MAX else float(prev)
             code = int(_group(i, j, start, inloop, sec, eb, ea))
-            out.append({"pair": f"{i + 1}-{j + 1}", "group": self.GROUP_NAMES[code],
-                        "mu_star": root.value, "mu_error": root.error,
-                        "direction": "fails" if ga > 0 else "recovers"})
+            return {"pair": f"{i + 1}-{j + 1}", "group": self.GROUP_NAMES[code],
+                    "mu_star": root.value, "mu_error": root.error,
+                    "direction": "fails" if ga > 0 else "recovers"}
+
+        if n <= self.FULL_MARGINS_MAX or len(ev) <= self.LIST_MAX:
+            out = [refine(*e) for e in ev.tolist()]
+        else:
+            # Large n: only the LIST_MAX earliest thresholds with c* >= 0 and the earliest
+            # failure. mu* lies in its bracket [mu_last, mu_k], so brackets are refined by
+            # increasing lower end until the next lower end exceeds every kept mu*.
+            mu_lo = 2.0 * v["lam"]  # c* = 0
+            keep = ev[mus[ev[:, 0]] >= mu_lo]
+            keep = keep[np.argsort(mus[keep[:, 3]], kind="stable")]
+            out = []
+            for want, sel in ((self.LIST_MAX, np.ones(len(keep), bool)),
+                              (1, keep[:, 4] > 0)):
+                best = []
+                for e in keep[sel].tolist():
+                    if len(best) >= want and mus[e[3]] > best[-1]["mu_star"]:
+                        break
+                    row = refine(*e)
+                    if row["mu_star"] >= mu_lo:
+                        bisect.insort(best, row, key=lambda d: d["mu_star"])
+                        del best[want:]
+                out += [row for row in best if row not in out]
         return sorted(out, key=lambda d: d["mu_star"])
 
     def boundary(self, params: dict | None = None, **kw) -> Result:
@@ -929,6 +954,8 @@ class TiKrr(SaddlePointModel):
             extra["wrong_at_c0_count"] = sc["wrong_pair_count"]
         first = next((d for d in rows if d["c_star"] is not None and d["direction"] == "fails"),
                      None)
+        if v["n"] > self.FULL_MARGINS_MAX:
+            extra["threshold_count"] = self._last_event_count
         obs = {"thresholds": rows, "wrong_at_c0": wrong0, **extra,
                "first_failure": None if first is None else first["pair"],
                "c_first_failure": None if first is None else first["c_star"]}
@@ -1074,4 +1101,7 @@ class TiKrr(SaddlePointModel):
         diagram in the (c, lam) plane; returns the paths written."""
         from ..simulation import ti_krr as sim
         v = self.validate({**(params or {}), **kw})
+        if v["n"] > self.FULL_MARGINS_MAX:
+            raise ParameterError("n", v["n"], f"n <= {self.FULL_MARGINS_MAX} for the figures "
+                                 "(they draw the n x n margin matrix)")
         return sim.plot_figures(self, v, out_dir)
