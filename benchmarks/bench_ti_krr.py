@@ -8,7 +8,7 @@
 2. The thresholds (`memgen boundary ti-krr`) for n = 12 against a brute-force scan (dense KRR over
    a grid of c, then bisection on each sign change to the same 1e-12 in c).
 3. Large n: `solve` above FULL_MARGINS_MAX summarizes pair by pair (no n x n matrix) -- its time
-   and traced peak memory at n = 4000 against the dense all-margins solve of the same n (forced),
+   and traced peak memory at n = 3000 against the dense all-margins solve of the same n (forced),
    and at n = 20000 (peak memory against the 8 n^2 bytes of one n x n matrix).
 4. Start-up of `memgen solve ti-krr ...` in a fresh process (kernel cache filled).
 
@@ -139,7 +139,7 @@ def main(argv=None):
             tracemalloc.stop()
 
     large = []
-    n4 = 4000
+    n4 = 3000
     spec4 = ",".join(f"{x}>{y}" for x, y in exceptions_for(n4))
     model.solve(n=n4, c=c, lam=lam, exceptions=spec4)  # compile the scan
     t_scan, _ = best_of(lambda: model.solve(n=n4, c=c, lam=lam, exceptions=spec4), 3)

@@ -977,7 +977,12 @@ class TiKrr(SaddlePointModel):
         exceptions E, gradient-flow t) and ``opts`` (simulate: N, instances; verify: Ns,
         instances, quick)."""
         from ..resources import Cost
-        v = self.validate({k: val for k, val in params.items() if k != "c" or verb != "boundary"})
+        params = dict(params)
+        if verb in ("boundary", "simulate", "verify"):
+            params.pop("c", None)  # set by the verb (scanned, or the network kernel)
+        if verb == "verify":
+            params = {**self.VERIFY_DEFAULTS, **params}
+        v = self.validate(params)
         n = v["n"]
         E = len(parse_exceptions(v["exceptions"], n))
         n2 = float(n) * n
@@ -996,9 +1001,10 @@ class TiKrr(SaddlePointModel):
             return dense if n <= self.FULL_MARGINS_MAX else scan
         if verb == "boundary":
             G = self.GRID + 1
-            grid = Cost(8.0 * n * G + scores, G * (2e-9 * n2 + 1e-7 * n * (E + 2)),
+            grid = Cost(8.0 * n * G + scores, G * (5e-9 * n2 + 1e-7 * n * (E + 2)),
                         f"8 n x {G} bytes for the scores on the mu grid, {G} x n^2/2 pair "
-                        "signs; then about 50 score evaluations per sign change found")
+                        "signs; then 40 bytes per sign change found and about 50 score "
+                        "evaluations per threshold refined")
             if n > self.FULL_MARGINS_MAX:
                 return grid + scan
             return grid + Cost(self.BOUNDARY_DENSE_BYTES * n2, 1e-7 * n2,
@@ -1009,7 +1015,6 @@ class TiKrr(SaddlePointModel):
                 N = int(opts.get("N", 1024))
                 S = int(opts.get("instances", 8))
                 samples = 8.0 * n2 * (S + 4)
-                runs = S
             else:
                 from ..simulation import ti_krr as sim
                 quick = bool(opts.get("quick", False))
@@ -1017,9 +1022,13 @@ class TiKrr(SaddlePointModel):
                 N = max(Ns)
                 S = int(opts.get("instances") or (8 if quick else 16))
                 samples = 2 * 8.0 * n2 * len(Ns) * S
-                runs = 2 * S * len(Ns)
+                T = 2 * (n - 1) + 2 * E
+                # gradient descent: ~8000 steps of O(T width) (the default ladder, n = 12: 5.5 min)
+                seconds = S * sum(4e-9 * P * n * w + 4e-5 * T * w for w in Ns)
             mem = 8.0 * P * (2.4 * N + 2 * n) + samples + 150.0 * P
-            return Cost(mem, runs * 4e-9 * P * n * N,
+            if verb == "simulate":
+                seconds = S * 4e-9 * P * n * N
+            return Cost(mem, seconds,
                         f"8 n(n-1) (2.4 N + 2 n) bytes for the features of all n(n-1) pairs at "
                         f"width N = {N}, n = {n}")
         return None
@@ -1057,6 +1066,8 @@ class TiKrr(SaddlePointModel):
                          f"{se[i, j]:8.5f} {z[k]:6.2f}")
         return {"record": record, "table": "\n".join(lines)}
 
+    VERIFY_DEFAULTS = {"n": 12, "exceptions": "7>4", "lam": 0.05}
+
     def verify(self, params: dict, *, Ns=None, instances=None, seed: int = 0, workers: int = 1,
                out_dir="memgen-out", quick: bool = False, progress=None):
         """Closed forms against brute-force KRR, and finite networks against the kernel theory:
@@ -1064,7 +1075,7 @@ class TiKrr(SaddlePointModel):
         networks (depth-1 NTK, lam = 0, trained to convergence), over a width ladder with seeds.
         See numerics/simulation/ti_krr.py for the statistics and the verdict."""
         from ..simulation import ti_krr as sim
-        base = {"n": 12, "exceptions": "7>4", "lam": 0.05}
+        base = dict(self.VERIFY_DEFAULTS)
         base.update(params)
         base.pop("c", None)
         for k in ("t", "depth", "ntk"):
