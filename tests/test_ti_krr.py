@@ -499,7 +499,7 @@ def test_pruned_boundary_matches_full_list(monkeypatch):
     ("solve", (200, 400), {"c": 0.3}, {}),  # every margin
     ("solve", (3000, 6000), {"c": 0.3}, {}),  # pair-by-pair scan above FULL_MARGINS_MAX
     ("solve", (100, 200), {"c": 0.3, "t": 2.0}, {}),  # gradient flow
-    ("boundary", (24, 48), {}, {}),
+    ("boundary", (20, 40), {}, {}),
     ("simulate", (12, 24), {}, {"N": 512, "instances": 2}),
 ])
 def test_cost_memory_against_tracemalloc(verb, sizes, extra, opts):
