@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import statistics
 import subprocess
 import sys
@@ -184,8 +183,8 @@ def main(argv=None):
           "n^{scores_only_s:.2f}), brute force n^{brute_force_s:.2f}".format(**slope))
     for b in boundary:
         print(f"thresholds n={b['n']} {b['exceptions']} lam={b['lam']}: boundary "
-              f"{b['boundary_s'] * 1e3:.1f} ms, brute-force c scan (400 points in [0, 0.9]) + bisection "
-              f"{b['scan_s']:.2f} s, ratio {b['ratio']:.0f}x, {b['thresholds']} thresholds in "
+              f"{b['boundary_s'] * 1e3:.1f} ms, brute-force c scan (400 points in [0, 0.9]) + "
+              f"bisection {b['scan_s']:.2f} s, ratio {b['ratio']:.0f}x, {b['thresholds']} thresholds in "
               f"c <= 0.9, agree to 1e-9: {b['agree']}")
     for r in large:
         if "dense_s" in r:
