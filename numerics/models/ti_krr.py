@@ -238,14 +238,51 @@ def _scan_pairs(r, fadj, fexc, eb, ea, start, inloop, sec, resolution, cap, stat
 
 
 @njit(cache=True)
-def _sign_events(R, start, inloop, sec, eb, ea, resolution):
+def _compact_events(out, m, lo_idx, keep):
+    """Keep the events that can still be among the ``keep`` earliest thresholds with c* >= 0 or
+    be the earliest failure (see _sign_events); returns the new count."""
+    ks = np.empty(m, np.int64)
+    q = 0
+    bf = np.int64(1) << 62
+    for e in range(m):
+        if out[e, 3] >= lo_idx:  # mu* > mu_last >= mu_lo: a threshold with c* >= 0
+            ks[q] = out[e, 0]
+            q += 1
+            if out[e, 4] > 0 and out[e, 0] < bf:
+                bf = out[e, 0]
+    bound = np.int64(1) << 62
+    if q >= keep:
+        bound = np.sort(ks[:q])[keep - 1]
+    w = 0
+    for e in range(m):
+        last = out[e, 3]
+        if last <= bound or (out[e, 4] > 0 and last <= bf):
+            out[w] = out[e]
+            w += 1
+    return w, bound, bf
+
+
+@njit(cache=True)
+def _sign_events(R, start, inloop, sec, eb, ea, resolution, lo_idx, keep, buf):
     """Sign changes of every test pair's margin r_i - r_j along the columns of R (scores at a
     grid of mu, R[:, 0] at mu = 0). An unresolved sign (|f| <= resolution (|r_i| + |r_j|)) counts
     as 0 and never makes a change; a change is recorded between the last resolved grid index and
-    the present one. Rows of the result: (k, i, j, last, sign before the change)."""
+    the present one. Rows of the result: (k, i, j, last, sign before the change); also the total
+    number of changes.
+
+    keep = 0: every change. keep > 0 (large n, bounded memory): only changes whose mu* can be
+    among the ``keep`` smallest mu* >= mu_lo = mu[lo_idx], or the smallest such mu* of a
+    failure (sign +1 before). mu* lies in (mu_last, mu_k]: once ``keep`` changes have
+    mu_last >= mu_lo and mu_k <= mu_B, a change with last > B cannot qualify (nor, for
+    failures, one with last beyond the earliest failure's k)."""
     n, G = R.shape
-    out = np.empty((16, 5), np.int64)
+    cap0 = 16 if keep == 0 else buf
+    out = np.empty((cap0, 5), np.int64)
     m = 0
+    total = 0
+    big = np.int64(1) << 62
+    bound = big
+    bf = big
     for i in range(n):
         for j in range(i + 2, n):
             if not _is_test(_group(i, j, start, inloop, sec, eb, ea)):
@@ -260,23 +297,31 @@ def _sign_events(R, start, inloop, sec, eb, ea, resolution):
                 if abs(f) > resolution * (abs(a) + abs(b)):
                     s = 1 if f > 0 else -1
                 if k > 0 and s != 0 and prev != 0 and s != prev:
-                    if m == out.shape[0]:
-                        bigger = np.empty((2 * m, 5), np.int64)
-                        bigger[:m] = out
-                        out = bigger
-                    out[m, 0] = k
-                    out[m, 1] = i
-                    out[m, 2] = j
-                    out[m, 3] = last
-                    out[m, 4] = prev
-                    m += 1
+                    total += 1
+                    if keep == 0 or (k >= lo_idx and (last <= bound
+                                                      or (prev > 0 and last <= bf))):
+                        if m == out.shape[0] and keep > 0:
+                            m, bound, bf = _compact_events(out, m, lo_idx, keep)
+                        if m == out.shape[0]:
+                            bigger = np.empty((2 * m, 5), np.int64)
+                            bigger[:m] = out
+                            out = bigger
+                        if keep == 0 or last <= bound or (prev > 0 and last <= bf):
+                            out[m, 0] = k
+                            out[m, 1] = i
+                            out[m, 2] = j
+                            out[m, 3] = last
+                            out[m, 4] = prev
+                            m += 1
                 if k == 0:
                     prev = s
                 elif s != 0:
                     prev = s
                 if s != 0:
                     last = k
-    return out[:m]
+    if keep > 0:
+        m, bound, bf = _compact_events(out, m, lo_idx, keep)
+    return out[:m].copy(), total
 
 
 # A margin f = r_i - r_j is resolved in double precision when |f| > RESOLUTION (|r_i| + |r_j|):
@@ -866,10 +911,14 @@ class TiKrr(SaddlePointModel):
         for k, m in enumerate(mus):
             r = self.scores(n, exc, m)
             R[:, k] = r - r.mean() if m == 0.0 else r
-        ev = _sign_events(R, start, inloop, sec, eb, ea, RESOLUTION)
+        large = n > self.FULL_MARGINS_MAX
+        mu_lo = 2.0 * v["lam"]  # c* = 0
+        lo_idx = int(np.searchsorted(mus, mu_lo))  # first grid mu >= mu_lo
+        ev, total = _sign_events(R, start, inloop, sec, eb, ea, RESOLUTION, lo_idx,
+                                 self.LIST_MAX if large else 0, 4 * self.LIST_MAX)
         del R
         ev = ev[np.lexsort((ev[:, 2], ev[:, 1], ev[:, 0]))]  # grid step, then row-major pairs
-        self._last_event_count = len(ev)
+        self._last_event_count = int(total)
 
         def refine(k, i, j, last, prev):
             a, b = float(mus[last]), float(mus[k])
@@ -888,13 +937,12 @@ class TiKrr(SaddlePointModel):
                     "mu_star": root.value, "mu_error": root.error,
                     "direction": "fails" if ga > 0 else "recovers"}
 
-        if n <= self.FULL_MARGINS_MAX or len(ev) <= self.LIST_MAX:
+        if not large:
             out = [refine(*e) for e in ev.tolist()]
         else:
             # Large n: only the LIST_MAX earliest thresholds with c* >= 0 and the earliest
-            # failure. mu* lies in its bracket [mu_last, mu_k], so brackets are refined by
+            # failure. mu* lies in its bracket (mu_last, mu_k], so brackets are refined by
             # increasing lower end until the next lower end exceeds every kept mu*.
-            mu_lo = 2.0 * v["lam"]  # c* = 0
             keep = ev[mus[ev[:, 0]] >= mu_lo]
             keep = keep[np.argsort(mus[keep[:, 3]], kind="stable")]
             out = []
@@ -1001,10 +1049,14 @@ class TiKrr(SaddlePointModel):
             return dense if n <= self.FULL_MARGINS_MAX else scan
         if verb == "boundary":
             G = self.GRID + 1
-            grid = Cost(8.0 * n * G + scores, G * (5e-9 * n2 + 1e-7 * n * (E + 2)),
+            kept = ("40 bytes per sign change found" if n <= self.FULL_MARGINS_MAX else
+                    f"at most {4 * self.LIST_MAX} sign changes kept")
+            grid = Cost(8.0 * n * G + scores + (0.0 if n <= self.FULL_MARGINS_MAX else
+                                                 160.0 * self.LIST_MAX),
+                        G * (5e-9 * n2 + 1e-7 * n * (E + 2)),
                         f"8 n x {G} bytes for the scores on the mu grid, {G} x n^2/2 pair "
-                        "signs; then 40 bytes per sign change found and about 50 score "
-                        "evaluations per threshold refined")
+                        f"signs; then {kept} and about 50 score evaluations per threshold "
+                        "refined")
             if n > self.FULL_MARGINS_MAX:
                 return grid + scan
             return grid + Cost(self.BOUNDARY_DENSE_BYTES * n2, 1e-7 * n2,
