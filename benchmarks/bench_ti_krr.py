@@ -7,7 +7,13 @@
    fitted over n.
 2. The thresholds (`memgen boundary ti-krr`) for n = 12 against a brute-force scan (dense KRR over
    a grid of c, then bisection on each sign change to the same 1e-12 in c).
-3. Start-up of `memgen solve ti-krr ...` in a fresh process (kernel cache filled).
+3. Large n: `solve` above FULL_MARGINS_MAX summarizes pair by pair (no n x n matrix) -- its time
+   and traced peak memory at n = 3000 against the dense all-margins solve of the same n (forced),
+   and at n = 20000 (peak memory against the 8 n^2 bytes of one n x n matrix).
+4. Start-up of `memgen solve ti-krr ...` in a fresh process (kernel cache filled).
+
+The n = 1000 row of (1) is the timing that used to be a unit test: its ratio against brute force
+is printed (full run; --quick stops at n = 400).
 
 Run: python benchmarks/bench_ti_krr.py [--quick] [--json FILE]
 """
@@ -15,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import statistics
 import subprocess
 import sys
@@ -86,7 +91,7 @@ def main(argv=None):
     boundary = []
     for n, exc, spec in [(12, [(7, 4)], "7>4")] + ([] if a.quick else [(40, [(25, 12)], "25>12")]):
         t_b, res = best_of(lambda: model.boundary({"n": n, "lam": lam, "exceptions": spec}), 3)
-        test = np.isin(model.pair_groups(n, exc), (2, 3, 4))
+        test = np.isin(model.pair_groups(n, exc), model.TEST_GROUPS)
 
         def scan():
             # up to c = 0.9: beyond, far pairs' margins fall below double resolution and the
@@ -121,6 +126,42 @@ def main(argv=None):
                          "scan_s": t_scan, "ratio": t_scan / t_b, "thresholds": len(ours),
                          "agree": bool(agree)})
 
+    # Large n: pair-by-pair scan against the dense solve at the same n, and traced peaks.
+    import tracemalloc
+
+    def traced(f):
+        tracemalloc.start()
+        try:
+            f()
+            return tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+
+    large = []
+    n4 = 3000
+    spec4 = ",".join(f"{x}>{y}" for x, y in exceptions_for(n4))
+    model.solve(n=n4, c=c, lam=lam, exceptions=spec4)  # compile the scan
+    t_scan, _ = best_of(lambda: model.solve(n=n4, c=c, lam=lam, exceptions=spec4), 3)
+    full = model.FULL_MARGINS_MAX
+    model.FULL_MARGINS_MAX = n4
+    try:
+        t_dense, _ = best_of(lambda: model.solve(n=n4, c=c, lam=lam, exceptions=spec4), 1)
+        m_dense = traced(lambda: model.solve(n=n4, c=c, lam=lam, exceptions=spec4))
+    finally:
+        model.FULL_MARGINS_MAX = full
+    m_scan = traced(lambda: model.solve(n=n4, c=c, lam=lam, exceptions=spec4))
+    large.append({"n": n4, "scan_s": t_scan, "dense_s": t_dense, "ratio": t_dense / t_scan,
+                  "scan_peak_bytes": m_scan, "dense_peak_bytes": m_dense})
+    if not a.quick:
+        n20 = 20000
+        spec20 = ",".join(f"{x}>{y}" for x, y in exceptions_for(n20))
+        t20, _ = best_of(lambda: model.solve(n=n20, c=c, lam=lam, exceptions=spec20), 1)
+        m20 = traced(lambda: model.solve(n=n20, c=c, lam=lam, exceptions=spec20))
+        large.append({"n": n20, "scan_s": t20, "scan_peak_bytes": m20,
+                      "one_matrix_bytes": 8.0 * n20 ** 2,
+                      "cost_estimate_bytes": model.cost("solve", {"n": n20, "c": c, "lam": lam,
+                                                                  "exceptions": spec20}).memory})
+
     cmd = [sys.executable, "-m", "memgenkit.numerics.cli", "solve", "ti-krr", "--set", "n=1000",
            "c=0.3", "lam=0.1", "--exceptions", "300>120,610>580", "--json"]
     subprocess.run(cmd, check=True, capture_output=True)
@@ -130,6 +171,7 @@ def main(argv=None):
         subprocess.run(cmd, check=True, capture_output=True)
         starts.append(time.perf_counter() - t0)
     report = {"all_margins": rows, "scaling_exponent_last3": slope, "boundary": boundary,
+              "large_n": large,
               "startup_solve_n1000_json_s": statistics.median(starts)}
 
     print("all margins (n x n), c=0.3, lam=0.1, 5 exceptions: closed form vs brute-force KRR")
@@ -141,9 +183,19 @@ def main(argv=None):
           "n^{scores_only_s:.2f}), brute force n^{brute_force_s:.2f}".format(**slope))
     for b in boundary:
         print(f"thresholds n={b['n']} {b['exceptions']} lam={b['lam']}: boundary "
-              f"{b['boundary_s'] * 1e3:.1f} ms, brute-force c scan (400 points in [0, 0.9]) + bisection "
-              f"{b['scan_s']:.2f} s, ratio {b['ratio']:.0f}x, {b['thresholds']} thresholds in "
+              f"{b['boundary_s'] * 1e3:.1f} ms, brute-force c scan (400 points in [0, 0.9]) + "
+              f"bisection {b['scan_s']:.2f} s, ratio {b['ratio']:.0f}x, {b['thresholds']} thresholds in "
               f"c <= 0.9, agree to 1e-9: {b['agree']}")
+    for r in large:
+        if "dense_s" in r:
+            print(f"solve n={r['n']}: pair-by-pair scan {r['scan_s']:.3f} s, peak "
+                  f"{r['scan_peak_bytes'] / 1e6:.2f} MB; dense all-margins solve {r['dense_s']:.2f}"
+                  f" s, peak {r['dense_peak_bytes'] / 1e6:.0f} MB; time ratio {r['ratio']:.1f}x")
+        else:
+            print(f"solve n={r['n']}: pair-by-pair scan {r['scan_s']:.2f} s, traced peak "
+                  f"{r['scan_peak_bytes'] / 1e6:.2f} MB (cost estimate "
+                  f"{r['cost_estimate_bytes'] / 1e6:.2f} MB; one n x n matrix "
+                  f"{r['one_matrix_bytes'] / 1e9:.1f} GB)")
     print(f"start-up of `memgen solve ti-krr --set n=1000 ... --json` (warm cache, 499500 margins "
           f"in JSON): {report['startup_solve_n1000_json_s']:.2f} s")
     if a.json:

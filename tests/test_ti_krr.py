@@ -6,7 +6,6 @@ this file comes from the code under test.
 """
 import json
 import math
-import time
 
 import mpmath as mp
 import numpy as np
@@ -21,6 +20,32 @@ from memgenkit.numerics.simulation import ti_krr as sim
 from mp_reference import path_laplacian_plus_ridge
 
 M = api.model("ti-krr")
+
+
+def closure(n, exc):
+    """reach[i, j]: a chain of trained relations leads from item i + 1 to item j + 1 (i beats
+    i + 1 for adjacent pairs, a beats b per exception a>b), by Warshall's algorithm."""
+    reach = np.zeros((n, n), bool)
+    for k in range(n - 1):
+        reach[k, k + 1] = True
+    for a, b in exc:
+        reach[a - 1, b - 1] = True
+    for k in range(n):
+        reach |= reach[:, k:k + 1] & reach[k:k + 1, :]
+    return reach
+
+
+def closure_test_pairs(n, exc):
+    """Untrained pairs i < j that the transitive closure orders (i above j): mask on i < j."""
+    reach = closure(n, exc)
+    iu, ju = np.triu_indices(n, 1)
+    out = np.zeros((n, n), bool)
+    out[iu, ju] = reach[iu, ju] & ~reach[ju, iu]
+    for k in range(n - 1):
+        out[k, k + 1] = False
+    for a, b in exc:
+        out[b - 1, a - 1] = False
+    return out
 
 
 def random_instance(rng, n_lo=4, n_hi=30, max_exc=3):
@@ -210,12 +235,128 @@ def test_boundary_thresholds_flip_brute_force_signs():
         cstars = sorted(r["c_star"] for r in rows)
         assert cstars == [r["c_star"] for r in rows]  # ordered by which fails first
         # a brute-force scan over c finds no sign change the boundary missed
-        Gp = M.pair_groups(n, exc)
-        test = np.isin(Gp, (2, 3, 4))
+        test = closure_test_pairs(n, exc)
         grid = np.linspace(0, 0.995, 120)
         sign = [np.sign(sim.brute_force_krr(n, exc, c, lam))[test] for c in grid]
         flips = sum(int(np.sum(sign[k] != sign[k + 1])) for k in range(len(grid) - 1))
         assert flips == sum(1 for r in rows if r["c_star"] <= 0.995)
+
+
+def random_loops(rng, n, kmax=4):
+    """1..kmax exceptions; the loops [b, a] fall apart, overlap, touch or nest at random."""
+    exc = set()
+    for _ in range(int(rng.integers(1, kmax + 1))):
+        b = int(rng.integers(1, n - 1))
+        exc.add((int(rng.integers(b + 2, min(n, b + 1 + int(rng.integers(1, n))) + 1)), b))
+    return sorted(exc)
+
+
+def test_groups_follow_the_transitive_closure():
+    """Test pairs (codes 2, 3, 4, 6) are exactly the untrained pairs that the closure of the
+    trained relations orders; code 5 exactly the untrained pairs with chains both ways."""
+    rng = np.random.default_rng(11)
+    cases = [(10, [(5, 3), (8, 6)]), (12, [(6, 3), (8, 5)]), (12, [(5, 3), (7, 5)]),
+             (12, [(10, 2), (6, 4)]), (9, [(9, 1)])]
+    cases += [(n, random_loops(rng, n, 6)) for n in rng.integers(3, 40, 60).tolist()]
+    for n, exc in cases:
+        Gp = M.pair_groups(n, exc)
+        reach = closure(n, exc)
+        iu, ju = np.triu_indices(n, 1)
+        trained = np.zeros((n, n), bool)
+        trained[iu[ju == iu + 1], ju[ju == iu + 1]] = True
+        for a, b in exc:
+            trained[b - 1, a - 1] = True
+        g = Gp[iu, ju]
+        assert np.array_equal(np.isin(g, M.TEST_GROUPS), closure_test_pairs(n, exc)[iu, ju])
+        both = reach[iu, ju] & reach[ju, iu] & ~trained[iu, ju]
+        assert np.array_equal(g == 5, both), (n, exc)
+        assert np.array_equal(np.isin(g, (0, 1)), trained[iu, ju])
+        assert not np.any(reach[ju, iu] & ~reach[iu, ju])  # never "j above i" for i < j
+
+
+def brute_force_thresholds(n, exc, lam, c_max, grid=161):
+    """Sign changes in c of every closure-ordered test pair's brute-force KRR margin: a grid in
+    [0, c_max], then bisection to 1e-13 in c. Signs below 1e-9 max |f| count as unresolved and
+    never make a change. Returns ([(pair, direction, c*)], wrong pairs at c = 0)."""
+    test = closure_test_pairs(n, exc)
+    pairs = list(zip(*np.nonzero(test)))
+
+    def signs(c):
+        B = sim.brute_force_krr(n, exc, c, lam)
+        return np.where(np.abs(B) > 1e-9 * np.max(np.abs(B)), np.sign(B), 0)
+
+    cs = np.linspace(0.0, c_max, grid)
+    S = np.array([signs(c) for c in cs])
+    events = []
+    for i, j in pairs:
+        prev, last = S[0, i, j], 0.0
+        for k in range(1, grid):
+            s = S[k, i, j]
+            if s != 0 and prev != 0 and s != prev:
+                lo, hi = last, cs[k]
+                while hi - lo > 1e-13:
+                    mid = 0.5 * (lo + hi)
+                    if sim.brute_force_krr(n, exc, mid, lam)[i, j] * prev > 0:
+                        lo = mid
+                    else:
+                        hi = mid
+                events.append((f"{i + 1}-{j + 1}", "fails" if prev > 0 else "recovers",
+                               0.5 * (lo + hi)))
+            if s != 0:
+                prev, last = s, cs[k]
+    wrong0 = sorted(f"{i + 1}-{j + 1}" for i, j in pairs if S[0, i, j] < 0)
+    return sorted(events, key=lambda e: e[2]), wrong0
+
+
+def test_boundary_against_brute_force_scan_with_several_loops():
+    """Random n in 5..12, several exceptions (loops apart, overlapping, touching, nested), random
+    lam: the thresholds with c* <= 0.8, their directions, the first failing pair and its c*
+    match a brute-force scan over every pair the transitive closure orders."""
+    rng = np.random.default_rng(12)
+    cases = [(10, [(5, 3), (8, 6)], 0.0), (12, [(6, 3), (8, 5)], 0.05),
+             (11, [(5, 3), (7, 5)], 0.2), (12, [(10, 2), (6, 4)], 0.0)]
+    for _ in range(14):
+        n = int(rng.integers(5, 13))
+        cases.append((n, random_loops(rng, n, 4), float(rng.choice([0.0, 10 ** rng.uniform(
+            -2, -0.3)]))))
+    c_max = 0.8
+    for n, exc, lam in cases:
+        b = api.boundary("ti-krr", n=n, lam=lam, exceptions=spec(exc)).observables
+        events, wrong0 = brute_force_thresholds(n, exc, lam, c_max)
+        test = closure_test_pairs(n, exc)
+        for r in b["thresholds"]:
+            i, j = map(int, r["pair"].split("-"))
+            assert test[i - 1, j - 1], (n, exc, r)  # only pairs with an expected order
+        ours = [(r["pair"], r["direction"], r["c_star"]) for r in b["thresholds"]
+                if r["c_star"] is not None and r["c_star"] <= c_max]
+        assert sorted(e[:2] for e in events) == sorted(o[:2] for o in ours), (n, exc, lam)
+        got = {o[:2]: o[2] for o in ours}
+        for p, d, c in events:
+            assert abs(got[(p, d)] - c) < 1e-9, (n, exc, lam, p, c, got[(p, d)])
+        assert sorted(b["wrong_at_c0"]) == wrong0, (n, exc, lam)
+        fails = [e for e in events if e[1] == "fails"]
+        if fails:  # pairs related by symmetry can fail at the same c*
+            tied = {p for p, _, c in fails if c < fails[0][2] + 1e-9}
+            assert b["first_failure"] in tied, (n, exc, lam, fails[0], b["first_failure"])
+            assert abs(b["c_first_failure"] - fails[0][2]) < 1e-9
+        else:
+            assert b["first_failure"] is None or b["c_first_failure"] > c_max
+
+
+def test_issue_example_different_loops_fail_first():
+    """n = 10, exceptions 5>3 and 8>6, ridgeless: 3 > 4 > 5 > 6 > 7 > 8 is a chain of trained
+    pairs and no chain leads back, so 3-8 has an expected order; it fails first, well below
+    the c* = 0.2835 of 6-9 (brute-force bisection)."""
+    b = api.boundary("ti-krr", n=10, lam=0.0, exceptions="5>3,8>6").observables
+    events, _ = brute_force_thresholds(10, [(5, 3), (8, 6)], 0.0, 0.8)
+    assert events[0][:2] == ("3-8", "fails") and events[0][2] < 0.2
+    assert b["first_failure"] == "3-8" and abs(b["c_first_failure"] - events[0][2]) < 1e-9
+    six_nine = next(r for r in b["thresholds"] if r["pair"] == "6-9")
+    assert six_nine["c_star"] > 0.28
+    r = api.solve("ti-krr", n=10, c=0.2, lam=0.0, exceptions="5>3,8>6").observables
+    assert "3-8" in r["wrong_pairs"]
+    assert r["groups"]["different_loops"]["count"] == 9 - 1  # {3,4,5} x {6,7,8} but 5-6
+    assert r["groups"]["both_in_loop"] == {"count": 0}  # inside a loop: trained pairs only
 
 
 def test_boundary_example_values():
@@ -292,13 +433,109 @@ def test_depth_solve_equals_family_at_network_c():
                for j in range(i + 1, 8)) < 1e-12
 
 
-def test_n_1000_speed():
-    exc = "300>120,610>580,905>400,999>2,60>10"
-    M.margin_matrix(n=1000, c=0.3, lam=0.1, exceptions=exc)  # warm
-    t0 = time.perf_counter()
-    for _ in range(5):
-        M.margin_matrix(n=1000, c=0.3, lam=0.1, exceptions=exc)
-    assert (time.perf_counter() - t0) / 5 < 0.2  # milliseconds in the benchmark; loose here
+@pytest.fixture
+def large_n_paths(monkeypatch):
+    """Run the large-n paths (pair scan, pruned threshold refinement) at small n."""
+    monkeypatch.setattr(M, "FULL_MARGINS_MAX", 3)
+    monkeypatch.setattr(M, "LIST_MAX", 5)
+
+
+def test_pair_scan_against_brute_force(large_n_paths):
+    """The pair-by-pair summaries: group counts / min / max / mean, wrong and unresolved pairs,
+    per-distance statistics and requested margins against brute-force KRR margins and the
+    closure (Warshall) of the trained relations."""
+    rng = np.random.default_rng(13)
+    for k in range(12):
+        n = int(rng.integers(6, 30))
+        exc = random_loops(rng, n, 4) if k % 3 else []
+        c, lam = float(rng.uniform(0, 0.9)), float(rng.choice([0.0, 10 ** rng.uniform(-2, 1)]))
+        obs = api.solve("ti-krr", n=n, c=c, lam=lam, exceptions=spec(exc),
+                        pairs=f"1-{n},{n}-1,2-1").observables
+        assert "margins" not in obs
+        B = sim.brute_force_krr(n, exc, c, lam)
+        test = closure_test_pairs(n, exc)
+        iu, ju = np.triu_indices(n, 1)
+        tol = 1e-10 * max(1.0, np.max(np.abs(B)))
+        wrong = [f"{i + 1}-{j + 1}" for i, j in zip(iu, ju) if test[i, j] and B[i, j] < -tol]
+        assert obs["wrong_pair_count"] == len(wrong) and obs["wrong_pairs"] == wrong[:5]
+        g = obs["groups"]
+        tp = [g[name] for code, name in M.GROUP_NAMES.items() if code in M.TEST_GROUPS]
+        assert sum(x["count"] for x in tp) == int(test.sum())
+        f_test = B[test]
+        if f_test.size:
+            assert abs(min(x["min"] for x in tp if x["count"]) - f_test.min()) < tol
+        bd = obs["by_distance"]
+        for d, cnt, mean, mn, w in zip(bd["distance"], bd["count"], bd["mean"], bd["min"],
+                                       bd["wrong"]):
+            sel = test & (np.subtract.outer(np.arange(n), np.arange(n)) == -d)
+            assert cnt == int(sel.sum()) and abs(mean - B[sel].mean()) < tol
+            assert abs(mn - B[sel].min()) < tol and w == int((B[sel] < -tol).sum())
+        assert sum(bd["count"]) == int(test.sum())
+        for key, f in obs["pair_margins"].items():
+            i, j = map(int, key.split("-"))
+            assert abs(f - B[i - 1, j - 1]) < tol, (key, f, B[i - 1, j - 1])
+
+
+def test_pruned_boundary_matches_full_list(monkeypatch):
+    """Large n refines only the earliest LIST_MAX thresholds (and the earliest failure): they
+    equal the head of the full list."""
+    for n, e, lam in [(30, "20>8", 0.1), (24, "9>4,16>11", 0.0), (20, "12>3,15>10", 0.3)]:
+        full = api.boundary("ti-krr", n=n, lam=lam, exceptions=e).observables
+        monkeypatch.setattr(M, "FULL_MARGINS_MAX", 3)
+        monkeypatch.setattr(M, "LIST_MAX", 4)
+        part = api.boundary("ti-krr", n=n, lam=lam, exceptions=e).observables
+        monkeypatch.undo()
+        head = [r for r in full["thresholds"] if r["c_star"] is not None]
+        # > 16: the bounded event buffer (4 LIST_MAX) was compacted on the way
+        assert part["threshold_count"] == len(full["thresholds"]) > 16
+        assert [r["pair"] for r in part["thresholds"][:4]] == [r["pair"] for r in head[:4]]
+        for a, b in zip(part["thresholds"], head):
+            assert abs(a["c_star"] - b["c_star"]) < 1e-12 and a["direction"] == b["direction"]
+        assert part["first_failure"] == full["first_failure"]
+        assert abs(part["c_first_failure"] - full["c_first_failure"]) < 1e-12
+        assert part["wrong_at_c0"] == full["wrong_at_c0"][:4]
+
+
+@pytest.mark.parametrize("verb,sizes,extra,opts", [
+    ("solve", (200, 400), {"c": 0.3}, {}),  # every margin
+    ("solve", (3000, 6000), {"c": 0.3}, {}),  # pair-by-pair scan above FULL_MARGINS_MAX
+    ("solve", (100, 200), {"c": 0.3, "t": 2.0}, {}),  # gradient flow
+    ("boundary", (20, 40), {}, {}),
+    ("simulate", (12, 24), {}, {"N": 512, "instances": 2}),
+])
+def test_cost_memory_against_tracemalloc(verb, sizes, extra, opts):
+    """The memory formula of TiKrr.cost is within [0.5, 1.2] of the traced peak at two sizes
+    (so it scales with n as the computation does)."""
+    import tracemalloc
+    for n in sizes:
+        p = {"n": n, "lam": 0.1, "exceptions": f"{n // 2}>{n // 5},{n - 3}>{n - 8}", **extra}
+        run = {"solve": lambda: M.solve(p), "boundary": lambda: M.boundary(p),
+               "simulate": lambda: M.simulate(p, **opts)}[verb]
+        run()  # compile and load kernels outside the measurement
+        tracemalloc.start()
+        try:
+            run()
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        est = M.cost(verb, p, **opts).memory
+        assert 0.5 <= peak / est <= 1.2, (verb, n, peak, est)
+
+
+def test_cost_refuses_and_large_n_fits():
+    """At n = 20000 the margins are summarized pair by pair (kilobytes per item, not n^2
+    doubles); a dense gradient flow of that size is refused by resources.check."""
+    from memgenkit.numerics import resources
+    small = M.cost("solve", {"n": 20000, "c": 0.3, "lam": 0.1, "exceptions": "300>120"})
+    assert small.memory < 2e7
+    big = M.cost("solve", {"n": 20000, "c": 0.3, "lam": 0.1, "t": 1.0})
+    resources.set_max_memory(8e9)
+    try:
+        resources.check(small, "ti-krr solve")
+        with pytest.raises(InputError, match="n\\^2"):
+            resources.check(big, "ti-krr solve")
+    finally:
+        resources.set_max_memory(None)
 
 
 def test_input_errors(capsys):
@@ -306,11 +543,14 @@ def test_input_errors(capsys):
                    {"n": 8, "exceptions": "5>4"}, {"n": 8, "exceptions": "9>2"},
                    {"n": 8, "exceptions": "5-3"}, {"n": 8, "exceptions": "5>3,5>3"},
                    {"n": 8, "t": -1}, {"n": 8, "depth": 1.5}, {"n": 8, "c": 0.2, "depth": 1},
-                   {"n": 8, "ntk": 1}):
+                   {"n": 8, "ntk": 1}, {"n": 8, "pairs": "3-3"}, {"n": 8, "pairs": "3-9"},
+                   {"n": 8, "pairs": "3>5"}, {"n": 8, "pairs": "1-2-3"}):
         with pytest.raises(InputError):
             api.solve("ti-krr", params)
     assert main(["solve", "ti-krr", "--set", "n=8", "--exceptions", "4>3"]) == 2
     assert "not an exception" in capsys.readouterr().err
+    with pytest.raises(InputError, match="n <= 2000"):
+        M.figures({"n": 2001, "c": 0.1})
 
 
 def test_cli_json_margins(capsys):

@@ -36,7 +36,7 @@ def test_negative_control_wrong_kernel_fails():
     samples = {w: np.array([sim.rf_margins(n, exc, lam, w, sim.seed_for(5, w, k))
                             for k in range(S)]) for w in widths}
     m = api.model("ti-krr")
-    test = np.isin(m.pair_groups(n, exc), (2, 3, 4))
+    test = np.isin(m.pair_groups(n, exc), m.TEST_GROUPS)
     right = m.margin_matrix(n=n, exceptions="5>3", lam=lam, depth=1, ntk=0)
     wrong = m.margin_matrix(n=n, exceptions="5>3", lam=lam, depth=1, ntk=1)
     assert sim._network_section("rf", right, samples, widths, test)["passed"]

@@ -277,7 +277,7 @@ def run_verify(model, v, widths, instances, seed, quick=False, progress=None):
     t0 = time.perf_counter()
     brute = brute_force_section(model, rng, count=12 if quick else 40)
     Gp = model.pair_groups(n, exc)
-    test_mask = np.isin(Gp, (2, 3, 4))
+    test_mask = np.isin(Gp, model.TEST_GROUPS)
     rf_params = {"n": n, "exceptions": exc_spec, "lam": v["lam"], "depth": 1, "ntk": 0}
     gd_params = {"n": n, "exceptions": exc_spec, "lam": 0.0, "depth": 1, "ntk": 1}
     th_rf = model.margin_matrix(rf_params)
@@ -401,7 +401,7 @@ def plot_figures(model, v, out_dir):
         ax.set_xlabel("item j")
         ax.set_ylabel("item i")
         Gp = model.pair_groups(n, model_parse(spec, n))
-        for i, j in zip(*np.nonzero(np.isin(Gp, (2, 3, 4)) & (F <= 0))):
+        for i, j in zip(*np.nonzero(np.isin(Gp, model.TEST_GROUPS) & (F <= 0))):
             ax.text(j, i, "x", ha="center", va="center", fontsize=8)
         ax.set_title(f"f(i, j), n={n}, {kern}, lam={v['lam']:g}, exceptions "
                      f"{spec or 'none'}\n(x: test pair answered against the rule)", fontsize=8)
@@ -416,7 +416,7 @@ def plot_figures(model, v, out_dir):
     from ..models.ti_krr import parse_exceptions
     exc = parse_exceptions(exc_spec, n)
     Gp = model.pair_groups(n, exc)
-    test = np.isin(Gp, (2, 3, 4))
+    test = np.isin(Gp, model.TEST_GROUPS)
     mus = np.concatenate([[0.0], np.logspace(-4, 4, 400)])
     wrong = []
     for m in mus:

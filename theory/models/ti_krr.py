@@ -1,6 +1,6 @@
 """Transitive inference (TI) with exceptions, learned by kernel ridge regression on item pairs.
 
-Conventions (shared/models/ti_exceptions.md):
+Conventions (transitive inference with exceptions):
 
 * n items with hidden order 1 > 2 > ... > n (item 1 is best); a pair (i, j) is "i against j".
 * Training set: every adjacent pair in both orders, (k, k+1) -> +1 and (k+1, k) -> -1; an exception
@@ -166,7 +166,7 @@ def derive() -> Derivation:
     d = Derivation(
         model=MODEL,
         title="Transitive inference with exceptions: kernel ridge regression on item pairs",
-        conventions=__doc__.split("Conventions (shared/models/ti_exceptions.md):")[1].strip(),
+        conventions=__doc__.split("Conventions (transitive inference with exceptions):")[1].strip(),
         parameters=PARAMETERS,
         order_parameters=[],
     )
