@@ -23,7 +23,7 @@ import math
 import numpy as np
 from numba import njit, types
 
-from ..errors import InputError
+from ..errors import InputError, ParameterError
 from ..model import SaddlePointModel
 from ..params import ParamSpec, refine
 from ..results import Result
