@@ -29,7 +29,7 @@ from memgenkit.numerics import special_registry as nreg
 from memgenkit.theory import special_registry as treg
 from memgenkit.theory.derivation import Derivation, from_srepr, to_srepr
 from memgenkit.theory.evaluate import mp_function
-from memgenkit.theory.gaussian import H
+from memgenkit.theory.gaussian import H, Npdf
 
 TINY = 2.2250738585072014e-308  # smallest normal double
 SEED = 20240611
@@ -267,7 +267,7 @@ def _mp_toy_sigmoid(x):
 @pytest.fixture
 def toy(tmp_path, monkeypatch):
     key_before = kernels.cache_key("raf_gardner")
-    """Register ToySigmoid on both sides for one test; its numba half lives in a temporary module."""
+    """Register ToySigmoid on both sides for one test; its numba half is a temporary module."""
     (tmp_path / "toy_special_mod.py").write_text(TOY_SOURCE)
     monkeypatch.syspath_prepend(str(tmp_path))
     t = treg.register(treg.SpecialFunction("ToySigmoid", ToySigmoid, _mp_toy_sigmoid,
@@ -292,7 +292,7 @@ def test_toy_special_function_end_to_end(toy):
     x, t = sp.symbols("x t", real=True)
     s = ToySigmoid(x)
     outputs = [("s", s), ("ds", sp.diff(s * H(x), x)),
-               ("avg", sp.Integral(ToySigmoid(x + t) * treg.get("Npdf").cls(t), (t, -sp.oo, sp.oo)))]
+               ("avg", sp.Integral(ToySigmoid(x + t) * Npdf(t), (t, -sp.oo, sp.oo)))]
     d = _tiny_derivation("toy", [x], outputs)
     d.kernels[0].hints = [(-x, sp.Rational(1, 3))]  # the sigmoid's step: t = -x, width 1/3
     source = codegen.generate_module(d.to_json(), "toy_kernels")

@@ -97,7 +97,7 @@ def sympy_namespace() -> dict:
 
 
 def mpmath_namespace() -> dict:
-    """Class name -> mpmath implementation, for ``sympy.lambdify(..., modules=[this, "mpmath"])``."""
+    """Class name -> mpmath implementation (``lambdify(..., modules=[this, "mpmath"])``)."""
     return {r.name: r.mpmath for r in _RECORDS.values()}
 
 
