@@ -102,11 +102,14 @@ def _source_path(stem: str) -> Path:
 
 
 def cache_key(stem: str) -> str:
+    """Key over the toolchain versions, the generated source and every source it compiles in:
+    the quadrature and the modules of the registered special functions
+    (``special_registry.kernel_sources``)."""
+    from .special_registry import kernel_sources
     h = hashlib.sha256()
     for k, v in sorted(versions().items()):
         h.update(f"{k}={v};".encode())
-    for path in (_source_path(stem), _NUMERICS_DIR / "special.py",
-                 _NUMERICS_DIR / "quadrature.py", _NUMERICS_DIR / "prox.py"):
+    for path in (_source_path(stem), *kernel_sources()):
         h.update(path.read_bytes())
     return h.hexdigest()[:16]
 

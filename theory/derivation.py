@@ -22,7 +22,7 @@ from typing import Any
 
 import sympy as sp
 
-from .gaussian import SPECIAL_FUNCTIONS
+from . import special_registry
 
 FORMAT_VERSION = 1
 
@@ -33,11 +33,7 @@ def to_srepr(expr) -> str:
 
 def from_srepr(text: str):
     namespace = {name: getattr(sp, name) for name in dir(sp) if not name.startswith("_")}
-    namespace.update(SPECIAL_FUNCTIONS)
-    from .prox import PROX_FUNCTIONS  # implicit proximal operators (raf-erm logistic)
-    namespace.update(PROX_FUNCTIONS)
-    from .spectra import SPECTRAL_FUNCTIONS  # Marchenko-Pastur transforms (raf-rf)
-    namespace.update(SPECTRAL_FUNCTIONS)
+    namespace.update(special_registry.sympy_namespace())  # every registered special
     return eval(text, namespace)  # srepr output is a sympy constructor call by definition
 
 

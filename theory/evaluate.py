@@ -3,15 +3,18 @@
 ``mp_function(expr, symbols)`` turns a sympy expression that may contain Gaussian ``Integral``
 nodes into an mpmath callable: every Integral becomes an ``mpmath.quad`` (tanh-sinh) over its
 limits, split at the breakpoints given by the caller (where integrands have kinks or short scales).
-This path shares nothing with the numba kernels, so it serves as their independent reference.
+Special functions are evaluated by the mpmath implementations of their records in
+``special_registry``. This path shares nothing with the numba kernels, so it serves as their
+independent reference.
 """
 from __future__ import annotations
 
 import mpmath as mp
 import sympy as sp
 
+from . import special_registry
 from .derivation import Check
-from .gaussian import MPMATH_FUNCTIONS
+
 
 def mp_function(expr, symbols, breakpoints=()):
     """Return f(*values) evaluating ``expr`` with mpmath (current mp.dps).
@@ -56,7 +59,8 @@ def mp_function(expr, symbols, breakpoints=()):
 
 
 def _mp_namespace():
-    return {k: MPMATH_FUNCTIONS[k] for k in ("Npdf", "H", "LogH", "GH")}
+    """Every registered special function's mpmath implementation, by its sympy class name."""
+    return special_registry.mpmath_namespace()
 
 
 def check_symbolic(difference, detail, simplifier=sp.simplify) -> Check:

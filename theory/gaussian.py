@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import sympy as sp
 
-__all__ = ["Npdf", "H", "LogH", "GH", "gauss_avg", "gauss_integral", "MPMATH_FUNCTIONS",
-           "SPECIAL_FUNCTIONS"]
+__all__ = ["Npdf", "H", "LogH", "GH", "gauss_avg", "gauss_integral", "mp_npdf", "mp_H",
+           "mp_logH", "mp_gh"]
 
 
 class Npdf(sp.Function):
@@ -110,35 +110,29 @@ class LogH(sp.Function):
         return s if exp is None else r"\left(%s\right)^{%s}" % (s, exp)
 
 
-SPECIAL_FUNCTIONS = {"Npdf": Npdf, "H": H, "LogH": LogH, "GH": GH}
+# mpmath implementations (the independent references; registered in special_registry.py).
+# They take mpf arguments and work at the current precision.
 
-
-def _mp():
+def mp_npdf(x):
     import mpmath as mp
-
-    def mp_npdf(x):
-        return mp.exp(-x * x / 2) / mp.sqrt(2 * mp.pi)
-
-    def mp_h(x):
-        return mp.erfc(x / mp.sqrt(2)) / 2
-
-    return {
-        "Npdf": mp_npdf,
-        "H": mp_h,
-        "LogH": lambda x: mp.log(mp_h(x)),
-        "GH": lambda x: mp_npdf(x) / mp_h(x),
-    }
+    return mp.exp(-x * x / 2) / mp.sqrt(2 * mp.pi)
 
 
-class _LazyMp(dict):
-    """mpmath implementations of the special functions, built on first use."""
-
-    def __missing__(self, key):
-        self.update(_mp())
-        return dict.__getitem__(self, key)
+def mp_H(x):
+    import mpmath as mp
+    return mp.erfc(x / mp.sqrt(2)) / 2
 
 
-MPMATH_FUNCTIONS = _LazyMp()
+def mp_logH(x):
+    import mpmath as mp
+    if x < 0:
+        # log(1 - H(-x)) via log1p: log(H(x)) rounds 1 - H(-x) to 1 once H(-x) < 10^-dps
+        return mp.log1p(-mp_H(-x))
+    return mp.log(mp_H(x))
+
+
+def mp_gh(x):
+    return mp_npdf(x) / mp_H(x)
 
 
 def gauss_integral(integrand, t, lower=-sp.oo, upper=sp.oo):

@@ -110,5 +110,3 @@ class MoreauLogistic(sp.Function):
                                                              for a in self.args)
         return s if exp is None else r"\left(%s\right)^{%s}" % (s, exp)
 
-
-PROX_FUNCTIONS = {"ProxLogistic": ProxLogistic, "MoreauLogistic": MoreauLogistic}

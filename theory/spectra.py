@@ -138,5 +138,3 @@ def mp_average(f, psi, dps=None):
             val += (1 - 1 / psi) * f(mp.mpf(0))
         return val
 
-
-SPECTRAL_FUNCTIONS = {"MPStieltjes": MPStieltjes, "MPResolvent": MPResolvent}
