@@ -175,22 +175,30 @@ def derive(model_name: str | None = None):
     return {n: _derive.write(n) for n in names}
 
 
-def check_derivations(model_name: str | None = None, workers: int = 2):
+def check_derivations(model_name: str | None = None, workers: int = 2, force: bool = False):
     """Stored files that are stale, per model (empty lists: all up to date).
 
-    Models are re-derived in parallel processes (each derivation is independent, mostly
-    single-threaded sympy and mpmath), which halves `memgen derive --check` on two cores."""
+    A model whose stamp still holds (numerics.derive: same theory sources, versions and stored
+    files as at its last successful check) is answered at once; ``force`` re-derives every one.
+    The models that must be re-derived run in parallel processes (each derivation is
+    independent, mostly single-threaded sympy and mpmath), which halves the check on two cores."""
     names = [model_name] if model_name else list(_models.MODELS)
     for n in names:
         if n not in _models.MODELS:
             from .errors import UnknownModelError
             raise UnknownModelError(n, list(_models.MODELS))
     from . import derive as _derive
-    if workers <= 1 or len(names) == 1:
-        return {n: _derive.stale(n) for n in names}
+    out = {n: [] for n in names}
+    todo = [n for n in names if force or not _derive.stamped(n)]
+    if workers <= 1 or len(todo) <= 1:
+        out.update({n: _derive.stale(n, force=True) for n in todo})
+        return out
+    from functools import partial
+
     from .pool import worker_pool
-    with worker_pool(min(workers, len(names))) as pool:
-        return dict(zip(names, pool.map(_derive.stale, names)))
+    with worker_pool(min(workers, len(todo))) as pool:
+        out.update(zip(todo, pool.map(partial(_derive.stale, force=True), todo)))
+    return out
 
 
 def optimize(model_name: str, params: dict | None = None, *, minimize: str, over: str,

@@ -123,7 +123,7 @@ def cmd_derive(args):
         print((GENERATED_DIR / f"{get(args.model).stem}.py").read_text())
         return 0
     if args.check:
-        stale = api.check_derivations(args.model)
+        stale = api.check_derivations(args.model, force=args.force)
         bad = [str(p) for paths in stale.values() for p in paths]
         for name, paths in stale.items():
             print(f"{name}: " + ("stale: " + ", ".join(str(p) for p in paths) if paths
@@ -361,6 +361,8 @@ def build_parser():
     d.add_argument("model", nargs="?")
     d.add_argument("--check", action="store_true",
                    help="exit 1 if stored derivations or kernels are stale")
+    d.add_argument("--force", action="store_true",
+                   help="with --check: re-derive even where the last check's stamp still holds")
     d.add_argument("--show-kernel", action="store_true", help="print the generated kernel source")
     d.set_defaults(func=cmd_derive)
 

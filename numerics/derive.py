@@ -128,12 +128,17 @@ def _write_stamp(model: str) -> None:
         pass
 
 
+def stamped(model: str) -> bool:
+    """True when the stamp says the stored files are what the derivation produces now."""
+    return _read_stamp(model) == _stored_hash(model)
+
+
 def stale(model: str, force: bool = False) -> list[Path]:
     """Stored files that differ from what the derivation and codegen produce now.
 
     Answered from the stamp when sources, versions and stored files are those of the last
     successful check (see the module docstring); ``force`` re-derives regardless."""
-    if not force and _read_stamp(model) == _stored_hash(model):
+    if not force and stamped(model):
         return []
     files = build(model)
     out = [p for p, text in files.targets().items() if not p.exists() or p.read_text() != text]

@@ -27,6 +27,11 @@ def test_full_rederivation_matches_committed_files(model):
 
 
 def test_derive_check_detects_staleness(tmp_path, monkeypatch):
+    # in this process: spawned workers would not see the patched folders
+    from functools import partial
+
+    from memgenkit.numerics import api
+    monkeypatch.setattr(api, "check_derivations", partial(api.check_derivations, workers=1))
     target = tmp_path / "derivations"
     gen = tmp_path / "generated"
     target.mkdir()
