@@ -134,7 +134,7 @@ def test_capacity_censoring():
 
 
 # ---------------------------------------------------------------------------
-# (b) QP route vs LP route, KKT and a brute-force optimiser
+# (b) QP route vs LP route; the QP against an exact active-set enumeration
 # ---------------------------------------------------------------------------
 def test_qp_separability_agrees_with_lp():
     N = 25
