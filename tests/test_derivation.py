@@ -26,27 +26,42 @@ def test_full_rederivation_matches_committed_files(model):
     assert derive_mod.stale(model, force=True) == []
 
 
-def test_derive_check_detects_staleness(tmp_path, monkeypatch):
-    # in this process: spawned workers would not see the patched folders
-    from functools import partial
-
-    from memgenkit.numerics import api
-    monkeypatch.setattr(api, "check_derivations", partial(api.check_derivations, workers=1))
-    target = tmp_path / "derivations"
-    gen = tmp_path / "generated"
+def test_derive_check_detects_staleness(tmp_path, monkeypatch, capsys):
+    """A copy of one model's stored files checks clean, and every kind of damage to it is
+    caught.  One model, checked in this process: the monkeypatched directories are then
+    certainly the ones read (a multi-model check runs in worker processes, which see the
+    patch only under the 'fork' start method), and the in-process derivation is memoized,
+    so the four checks cost one derivation (the cheapest model's)."""
+    name = "hopfield-snr"
+    stem = registry.stem(name)
+    target, gen = tmp_path / "derivations", tmp_path / "generated"
     target.mkdir()
     gen.mkdir()
     monkeypatch.setattr(derive_mod, "DERIVATIONS_DIR", target)
     monkeypatch.setattr(derive_mod, "GENERATED_DIR", gen)
-    for name in registry.MODELS:
-        stem = registry.stem(name)
-        for src, dst in ((ROOT / "derivations" / f"{stem}.json", target),
-                         (ROOT / "derivations" / f"{stem}.md", target),
-                         (ROOT / "numerics" / "generated" / f"{stem}.py", gen)):
-            (dst / src.name).write_text(src.read_text())
-    kernel = gen / "raf_gardner.py"
+    files = {target / f"{stem}.json": ROOT / "derivations" / f"{stem}.json",
+             target / f"{stem}.md": ROOT / "derivations" / f"{stem}.md",
+             gen / f"{stem}.py": ROOT / "numerics" / "generated" / f"{stem}.py"}
+
+    def restore():
+        for dst, src in files.items():
+            dst.write_text(src.read_text())
+
+    restore()
+    assert main(["derive", "--check", name]) == 0
+    kernel = gen / f"{stem}.py"
+    assert "out[0] =" in kernel.read_text()
     kernel.write_text(kernel.read_text().replace("out[0] =", "out[0] = 1.0 +", 1))
-    assert main(["derive", "--check"]) == 1
+    assert main(["derive", "--check", name]) == 1
+    restore()
+    md = target / f"{stem}.md"
+    md.write_text(md.read_text() + "\n")
+    assert main(["derive", "--check", name]) == 1
+    restore()
+    (target / f"{stem}.json").unlink()
+    assert main(["derive", "--check", name]) == 1
+    out = capsys.readouterr().out
+    assert out.count("up to date") == 1 and out.count("stale") == 3
 
 
 def test_stored_json_round_trips_and_hash_matches():

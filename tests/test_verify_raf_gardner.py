@@ -27,9 +27,13 @@ def test_verify_cli_exit_status(tmp_path, capsys):
     assert rc == 0 and "verdict: PASS" in out
 
 
-def test_verify_refuses_infinite_capacity(capsys):
+def test_verify_refuses_infinite_capacity(capsys, tmp_path, monkeypatch):
+    # no --out-dir: run where a default output directory would land, and find nothing there
+    monkeypatch.chdir(tmp_path)
     assert main(["verify", "raf-gardner", "--set", "eps=0", "kappa=0", "--quick"]) == 2
-    assert "never" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "never" in err and len(err.strip().splitlines()) == 1
+    assert list(tmp_path.iterdir()) == []
 
 
 @pytest.mark.slow
