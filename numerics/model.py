@@ -18,6 +18,7 @@ from .solvers import METHODS, anderson, fixed_point, hybrid, newton
 class SaddlePointModel:
     name = ""  # command-line name, e.g. "raf-gardner"
     stem = ""  # file stem, e.g. "raf_gardner"
+    companions: tuple = ()  # companion sources loaded with the kernels (see numerics/kernels.py)
 
     def __init__(self, progress=None):
         self._progress = progress
@@ -27,7 +28,8 @@ class SaddlePointModel:
     @property
     def module(self):
         if self._module is None:
-            self._module = kernels.load(self.stem, progress=self._progress)
+            self._module = kernels.load(self.stem, progress=self._progress,
+                                        companions=self.companions)
         return self._module
 
     @property
