@@ -11,7 +11,8 @@
 3. The first composition solve (a = 1.5, sigma = 0.05) in a fresh process with a warm kernel
    cache (kernels and the compiled cavity loops loaded from disk, nothing compiled), against
    ``python -c "import numba, numpy, scipy"`` run the same way; the second solve in that
-   process (all machine code loaded) separates loading from the solve itself.
+   process (all machine code loaded) separates loading from the solve itself, and so does the
+   start overhead: kernel load plus a tiny theory (Monte Carlo effort ~0), less the second one.
 
 Usage: python benchmarks/bench_composition.py [--quick] [--first-solve-only] [--json out.json]
 """
@@ -42,6 +43,21 @@ api.solve("composition", a=1.5, sigma=0.05)
 t3 = time.perf_counter()
 print(json.dumps({"import_s": t1 - t0, "first_solve_s": t2 - t1, "second_solve_s": t3 - t2}))
 """
+# the same start with a tiny theory (Monte Carlo effort ~0): what the start costs besides the solve
+OVERHEAD = """
+import json, time
+from memgenkit.numerics import api
+m = api.model("composition")
+t0 = time.perf_counter()
+m.module
+t1 = time.perf_counter()
+v, mc = m.validate(dict(a=1.5, sigma=0.05)), dict(batches=1, pop=50, sweeps=1, reps=10)
+m.theory(v, mc=mc)
+t2 = time.perf_counter()
+m.theory(v, mc=mc)
+t3 = time.perf_counter()
+print(json.dumps({"load_s": t1 - t0, "first_tiny_s": t2 - t1, "second_tiny_s": t3 - t2}))
+"""
 BASELINE = "import numba, numpy, scipy"
 
 
@@ -59,16 +75,21 @@ def first_solve(repeat=3):
         env = dict(os.environ, MEMGEN_CACHE_DIR=cache)
         t_fill, _ = _process(FIRST_SOLVE, env)  # cold: compiles and caches what can be
         runs = [_process(FIRST_SOLVE, env) for _ in range(repeat)]
+        tiny = min((json.loads(_process(OVERHEAD, env)[1][0]) for _ in range(repeat)),
+                   key=lambda r: r["load_s"] + r["first_tiny_s"])
         base = min(_process(BASELINE, env)[0] for _ in range(repeat))
     wall, line = min(runs)
     inner = json.loads(line[0])
     row = {"cold_process_s": t_fill, "process_s": wall, "baseline_import_s": base,
            "ratio_to_import": wall / base, **inner,
-           "first_minus_second_s": inner["first_solve_s"] - inner["second_solve_s"]}
+           "first_minus_second_s": inner["first_solve_s"] - inner["second_solve_s"], **tiny,
+           "start_overhead_s": tiny["load_s"] + tiny["first_tiny_s"] - tiny["second_tiny_s"]}
     print(f"first composition solve in a fresh process, warm cache: process {wall:.2f} s "
           f"(import {inner['import_s']:.2f} s, first solve {inner['first_solve_s']:.2f} s, "
           f"second solve {inner['second_solve_s']:.2f} s); `python -c \"{BASELINE}\"` "
-          f"{base:.2f} s; ratio {wall / base:.1f}x (cold cache: {t_fill:.1f} s)", flush=True)
+          f"{base:.2f} s; ratio {wall / base:.1f}x (cold cache: {t_fill:.1f} s); start overhead "
+          f"(kernel load + first tiny theory - second) {row['start_overhead_s']:.2f} s, "
+          f"{row['start_overhead_s'] / base:.1f}x the import", flush=True)
     return row
 
 
