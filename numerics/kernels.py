@@ -23,6 +23,18 @@ A damaged function loses its index and data files and is recompiled (only that f
 all after an unreadable record); the load says so in one line on stderr. Files that read back
 are sealed into the record by the next load that can write.
 
+Companions: a model may declare companion sources (``load(stem, companions=...)``): hand-written
+numba code that calls the kernels, such as a model's compiled loops. numba caches only functions
+defined at module level in a real file, and a cached function finds the jitted functions it
+calls among its module's globals (functions closing over the kernels were compiled anew in every
+process). So a companion ``<name>.py`` is copied into the same entry as ``<stem>__<name>.py``,
+behind one line that imports every kernel name from the loaded kernel module, and executed from
+there (module ``memgenkit_kernels_<stem>_<key>__<name>``, reached as
+``kernel_module.COMPANIONS[name]``). Its bytes are in the cache key, the record seals its copy
+and its numba files, and every check above applies to them. A companion's ``warm_up()``, if
+defined, is called with the kernels' warm-up. It must not use ``from __future__`` imports (the
+binding line comes first).
+
 Sharing and permissions: a read-only entry (a cache shared by a group) is copied into a private
 temporary directory (about 0.5 MB per model) and loaded from there, so numba finds a writable,
 complete cache next to the source instead of recompiling into its own user-wide cache. A cache
@@ -101,17 +113,33 @@ def _source_path(stem: str) -> Path:
     return path
 
 
-def cache_key(stem: str) -> str:
+def cache_key(stem: str, companions=()) -> str:
     """Key over the toolchain versions, the generated source and every source it compiles in:
-    the quadrature and the modules of the registered special functions
-    (``special_registry.kernel_sources``)."""
+    the quadrature, the modules of the registered special functions
+    (``special_registry.kernel_sources``) and the model's companion sources."""
     from .special_registry import kernel_sources
     h = hashlib.sha256()
     for k, v in sorted(versions().items()):
         h.update(f"{k}={v};".encode())
     for path in (_source_path(stem), *kernel_sources()):
         h.update(path.read_bytes())
+    for path in companions:  # none: the key of entries made before companions existed
+        h.update(f"companion {Path(path).name};".encode())
+        h.update(Path(path).read_bytes())
     return h.hexdigest()[:16]
+
+
+def _companion_unit(stem: str, path: Path) -> str:
+    """The companion's file stem in the entry (numba's files start with it and a dot, so they
+    never match the kernels' ``<stem>.*``)."""
+    return f"{stem}__{path.stem}"
+
+
+def _companion_source(module, path: Path) -> bytes:
+    """The bytes of a companion's copy: the binding line, then the committed source."""
+    names = ", ".join(sorted(module.KERNELS))
+    return (f"from {module.__name__} import {names}  # bound by memgenkit.numerics.kernels\n"
+            ).encode() + path.read_bytes()
 
 
 def _notice(text: str) -> None:
@@ -193,16 +221,20 @@ def _private_root() -> Path:
     return _PRIVATE
 
 
-def load(stem: str, progress=None):
+def load(stem: str, progress=None, companions=()):
     """Import (compiling on first use, healing a damaged entry) the kernel module for ``stem``;
     cached per process.
 
     ``progress``: optional callable(str) told when a compilation (cold cache) starts and ends.
+    ``companions``: paths of companion sources (see the module docstring), loaded into the same
+    entry and reached as ``module.COMPANIONS[<file stem>]``.
     """
-    if stem in _LOADED:
-        return _LOADED[stem]
+    companions = tuple(Path(c) for c in companions)
+    tag = (stem, companions) if companions else stem
+    if tag in _LOADED:
+        return _LOADED[tag]
     source = _source_path(stem).read_bytes()
-    key = cache_key(stem)
+    key = cache_key(stem, companions)
     root = cache_root()
     shared = root / f"{stem}-{key}"
     try:
@@ -216,20 +248,22 @@ def load(stem: str, progress=None):
     if lock is not None:
         with lock:
             module = _prepare(stem, key, shared, source, progress, lambda what: _notice(
-                f"kernel cache entry {shared} was damaged ({what}); rebuilding it"))
+                f"kernel cache entry {shared} was damaged ({what}); rebuilding it"),
+                companions=companions)
     if module is None and shared.is_dir():
         # A read-only entry: load a private copy, so that numba finds a writable cache
         # next to the source and loads it instead of recompiling elsewhere.
         private = _private_root() / shared.name
         with _FileLock(shared / ".lock", shared=True):
-            _copy_entry(shared, private, stem)
+            _copy_entry(shared, private, [f"{stem}.py"] + [
+                f"{_companion_unit(stem, c)}.py" for c in companions])
         with _FileLock(private / ".lock"):
             module = _prepare(stem, key, private, source, progress, lambda what: _notice(
                 f"kernel cache entry {shared} is read-only and damaged ({what}); "
                 f"compiling a private copy for this run"),
                 on_incomplete=lambda: _notice(
                     f"kernel cache entry {shared} is read-only and incomplete; "
-                    f"compiling a private copy for this run"))
+                    f"compiling a private copy for this run"), companions=companions)
     elif module is None:
         private = _private_root() / shared.name
         if str(root) not in _WARNED:
@@ -239,19 +273,20 @@ def load(stem: str, progress=None):
                     f"directory to keep compiled kernels)")
         private.mkdir(parents=True, exist_ok=True)
         with _FileLock(private / ".lock"):
-            module = _prepare(stem, key, private, source, progress, lambda what: None)
-    _LOADED[stem] = module
+            module = _prepare(stem, key, private, source, progress, lambda what: None,
+                              companions=companions)
+    _LOADED[tag] = module
     return module
 
 
-def _copy_entry(src: Path, dst: Path, stem: str) -> None:
-    """Copy the source, the record and numba's files, keeping modification times (older numba
-    versions stamp the source by mtime and size). Unreadable files are left out: the check of
-    the copy then finds them missing."""
+def _copy_entry(src: Path, dst: Path, sources: list) -> None:
+    """Copy the sources (file names), the record and numba's files, keeping modification times
+    (older numba versions stamp the source by mtime and size). Unreadable files are left out:
+    the check of the copy then finds them missing."""
     if dst.exists():
         shutil.rmtree(dst)
     (dst / "__pycache__").mkdir(parents=True)
-    names = [src / f"{stem}.py", src / _RECORD]
+    names = [src / n for n in sources] + [src / _RECORD]
     if (src / "__pycache__").is_dir():
         names += [p for p in (src / "__pycache__").iterdir() if p.suffix in (".nbi", ".nbc")]
     for path in names:
@@ -290,7 +325,8 @@ def _read_record(directory: Path):
         rec = json.loads(text)
         if (rec.get("format") != _RECORD_FORMAT or not isinstance(rec.get("source_sha256"), str)
                 or not isinstance(rec.get("files"), dict)
-                or not all(isinstance(v, str) for v in rec["files"].values())):
+                or not all(isinstance(v, str) for v in rec["files"].values())
+                or not isinstance(rec.get("companions", {}), dict)):
             raise ValueError("not a kernel cache record")
     except (ValueError, AttributeError) as e:
         return None, f"{_RECORD} unreadable: {e}"
@@ -324,25 +360,30 @@ def _check_source(directory: Path, stem: str, source: bytes):
     elif record is not None and record["source_sha256"] != _sha(source):
         problems.append(f"{_RECORD} is for another source")
         record, bad = None, True
-    target = directory / f"{stem}.py"
+    _sync_copy(directory / f"{stem}.py", source, record is not None, problems)
+    pyc = directory / "__pycache__"
+    if pyc.exists() and not pyc.is_dir():  # before the import: numba would cache elsewhere
+        problems.append("__pycache__ is not a directory")
+        pyc.unlink()
+    return problems, record, bool(bad)
+
+
+def _sync_copy(target: Path, source: bytes, recorded: bool, problems: list) -> None:
+    """Make ``target`` hold ``source``, noting in ``problems`` how it differed (a missing copy
+    only counts when a record says the entry was complete)."""
     try:
         same = target.read_bytes() == source
         if not same:
             problems.append(f"{target.name} differs from the committed source")
     except FileNotFoundError:
         same = None
-        if record is not None:
+        if recorded:
             problems.append(f"{target.name} is missing")
     except OSError as e:
         same = False
         problems.append(f"{target.name} unreadable: {e.strerror}")
     if not same:
         _write_atomic(target, source)
-    pyc = directory / "__pycache__"
-    if pyc.exists() and not pyc.is_dir():  # before the import: numba would cache elsewhere
-        problems.append("__pycache__ is not a directory")
-        pyc.unlink()
-    return problems, record, bool(bad)
 
 
 def _numba_dir(module, directory: Path) -> Path:
@@ -364,7 +405,8 @@ def _check_numba_files(pyc: Path, stem: str, source: bytes, record, distrust: bo
         if pyc.is_dir() else {}
     if distrust:
         return problems, set(files), {}
-    recorded = record["files"] if record else {}
+    recorded = {n: h for n, h in record["files"].items() if n.startswith(stem + ".")} \
+        if record else {}
     for name in recorded:
         if name not in files:
             problems.append(f"{name} is missing")
@@ -395,11 +437,25 @@ def _check_numba_files(pyc: Path, stem: str, source: bytes, record, distrust: bo
     return problems, doomed, {n: h for n, h in hashes.items() if n not in doomed}
 
 
-def _prepare(stem, key, directory, source, progress, on_damage, on_incomplete=None):
+def _prepare(stem, key, directory, source, progress, on_damage, on_incomplete=None,
+             companions=()):
     """Check, heal or build the entry in ``directory`` (writable, lock held) and import it."""
     problems, record, distrust = _check_source(directory, stem, source)
     target = directory / f"{stem}.py"
-    module = _import(stem, key, target, source)
+    module = _import(f"memgenkit_kernels_{stem}_{key}", target, source)
+    units = {stem: source}  # file stem in the entry -> the bytes numba compiled from
+    module.COMPANIONS = {}
+    for path in companions:
+        unit = _companion_unit(stem, path)
+        units[unit] = _companion_source(module, path)
+        copy = directory / f"{unit}.py"
+        _sync_copy(copy, units[unit], record is not None, problems)
+        module.COMPANIONS[path.stem] = _import(f"{module.__name__}__{path.stem}", copy,
+                                               units[unit])
+    sealed = {f"{u}.py": _sha(b) for u, b in units.items() if u != stem}
+    if record is not None and record.get("companions", {}) != sealed:
+        problems.append(f"{_RECORD} is for other companion sources")
+        record, distrust = None, True
     pyc = _numba_dir(module, directory)
     if _PRIVATE is not None and directory.is_relative_to(_PRIVATE) \
             and not pyc.is_relative_to(_PRIVATE):
@@ -407,8 +463,12 @@ def _prepare(stem, key, directory, source, progress, on_damage, on_incomplete=No
     where = _where(pyc, directory)
     if record is not None and record.get("numba_dir", "__pycache__") != where:
         record = dict(record, files={})  # numba caches elsewhere now: read those files back
-    more, doomed, kept = _check_numba_files(pyc, stem, source, record, distrust)
-    problems += more
+    doomed, kept = set(), {}
+    for unit, data in units.items():
+        more, d, k = _check_numba_files(pyc, unit, data, record, distrust)
+        problems += more
+        doomed |= d
+        kept.update(k)
     if problems:
         extra = f"; {len(problems) - 1} more" if len(problems) > 1 else ""
         on_damage(problems[0] + extra)
@@ -428,15 +488,16 @@ def _prepare(stem, key, directory, source, progress, on_damage, on_incomplete=No
         seconds = time.perf_counter() - t0
         if progress and cold:
             progress(f"compiled in {seconds:.1f} s; cached in {directory}")
-        _write_record(directory, stem, source, where, _hash_files(pyc, stem), seconds)
+        _write_record(directory, stem, source, where, _hash_files(pyc, units), seconds, sealed)
     elif kept != record["files"] or record.get("numba_dir") != where:
         # numba added files or grew an index since: seal them
-        _write_record(directory, stem, source, where, kept, record.get("compile_seconds"))
+        _write_record(directory, stem, source, where, kept, record.get("compile_seconds"),
+                      sealed)
     return module
 
 
-def _hash_files(pyc: Path, stem: str) -> dict:
-    return {p.name: _sha(p.read_bytes()) for p in sorted(pyc.glob(f"{stem}.*"))
+def _hash_files(pyc: Path, units) -> dict:
+    return {p.name: _sha(p.read_bytes()) for u in units for p in sorted(pyc.glob(f"{u}.*"))
             if p.suffix in (".nbi", ".nbc")} if pyc.is_dir() else {}
 
 
@@ -447,17 +508,18 @@ def _where(pyc: Path, directory: Path) -> str:
 
 
 def _write_record(directory: Path, stem: str, source: bytes, where: str, files: dict,
-                  seconds) -> None:
+                  seconds, companions: dict) -> None:
     rec = {"format": _RECORD_FORMAT, "model": stem, "source_sha256": _sha(source),
            "compile_seconds": None if seconds is None else round(seconds, 2),
            "numba_dir": where, "files": files}
+    if companions:  # the sha256 of each companion's copy (absent: the kernels alone)
+        rec["companions"] = companions
     _write_atomic(directory / _RECORD, (json.dumps(rec, indent=1) + "\n").encode())
 
 
-def _import(stem: str, key: str, target: Path, source: bytes):
-    """Execute the committed bytes (already checked equal to ``target``) as the module; its
-    functions name ``target`` as their file, so numba caches next to it."""
-    name = f"memgenkit_kernels_{stem}_{key}"
+def _import(name: str, target: Path, source: bytes):
+    """Execute the committed bytes (already checked equal to ``target``) as module ``name``;
+    its functions name ``target`` as their file, so numba caches next to it."""
     module = types.ModuleType(name)
     module.__file__ = str(target)
     sys.modules[name] = module
@@ -470,7 +532,8 @@ def _import(stem: str, key: str, target: Path, source: bytes):
 
 
 def _warm_up(module):
-    """Call every kernel once so that the first compilation happens under the lock.
+    """Call every kernel once, and each companion's ``warm_up``, so that the first compilation
+    happens under the lock.
 
     With a complete entry kernels are not called here: numba loads each one from its cache on
     first use, so a solve pays only for the kernels it calls."""
@@ -479,6 +542,9 @@ def _warm_up(module):
         x = np.full(len(inputs), 0.5)
         out = np.empty(len(outputs))
         getattr(module, name)(x, p, out)
+    for companion in getattr(module, "COMPANIONS", {}).values():
+        if callable(getattr(companion, "warm_up", None)):
+            companion.warm_up()
 
 
 def clear() -> Path:

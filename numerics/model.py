@@ -25,6 +25,7 @@ class SaddlePointModel:
     solve_methods: tuple | None = None
     # The variable a boundary solves for (raf-gardner: alpha, giving alpha_c); None: none.
     boundary_variable: str | None = None
+    companions: tuple = ()  # companion sources loaded with the kernels (see numerics/kernels.py)
 
     def __init__(self, progress=None):
         self._progress = progress
@@ -34,7 +35,8 @@ class SaddlePointModel:
     @property
     def module(self):
         if self._module is None:
-            self._module = kernels.load(self.stem, progress=self._progress)
+            self._module = kernels.load(self.stem, progress=self._progress,
+                                        companions=self.companions)
         return self._module
 
     @property

@@ -290,3 +290,21 @@ def test_bad_input():
         api.solve("composition", n=10.5)
     with pytest.raises(InputError):
         api.solve("composition", beta_exp=-0.1)
+
+
+def test_cavity_helpers_against_scipy():
+    """Helpers of the compiled loops (the kernel-cache companion composition_cavity_loops.py):
+    the Binomial pmf wrapper, degenerate ends q = 0, 1 included, against scipy, and the
+    inverse-CDF draw against numpy's searchsorted."""
+    from scipy.stats import binom
+    m = model()
+    loops = m.evaluator["slots"]
+    p = m.pvec(m.validate({}))
+    bx, bo = np.empty(3), np.empty(1)
+    for k, N, q in [(0, 1000.0, 0.004), (3, 1000.0, 0.004), (500, 1000.0, 0.5), (7, 7.0, 1.0),
+                    (6, 7.0, 1.0), (0, 5.0, 0.0), (2, 5.0, 0.0)]:
+        assert loops.binom(k, N, q, bx, bo, p) == pytest.approx(binom.pmf(k, N, q), rel=1e-11,
+                                                                abs=1e-300), (k, N, q)
+    cum = np.cumsum(np.random.default_rng(3).random(50))
+    for x in np.random.default_rng(4).random(200) * cum[-1]:
+        assert loops.draw(cum, x) == np.searchsorted(cum, x, side="right")

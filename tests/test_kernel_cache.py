@@ -297,3 +297,98 @@ def test_damage_is_found_where_numba_cache_dir_puts_the_files(warm, tmp_path):
     assert _q(p) == pytest.approx(warm[1], rel=1e-12, abs=0)
     assert len(p.stderr.splitlines()) == 1 and "observables" in p.stderr
     assert not any(_entry(tmp_path / "cache").glob("__pycache__/*.nbi"))
+
+
+# -- companions: a model's compiled loops cached in its kernels' entry ------------------------
+# composition is the one model with a companion (numerics/models/composition_cavity_loops.py);
+# a small theory evaluation (sigma and lam > 0: every loop and branch runs) printed bit for bit
+
+COMPOSITION = (
+    "import json; from memgenkit.numerics import api; m = api.model('composition'); "
+    "th = m.theory(m.validate(dict(n=200, d=2000, a=1.2, sigma=0.1, lam=0.1)), "
+    "mc=dict(batches=2, pop=1500, sweeps=3, reps=200, reps_ridge=40)); "
+    "print(json.dumps({k: float(x).hex() for k, x in th['observables'].items()}))")
+LOOPS = "composition__composition_cavity_loops"
+
+
+def _composition(p):
+    assert p.returncode == 0 and "Traceback" not in p.stderr, p.stderr
+    return json.loads(p.stdout.splitlines()[-1])
+
+
+@pytest.fixture(scope="module")
+def warm_composition(tmp_path_factory):
+    """A cache filled by one cold composition run, and the observables it gave."""
+    tmp = tmp_path_factory.mktemp("warm-composition")
+    p = _run([sys.executable, "-c", COMPOSITION], tmp / "cache", tmp)
+    assert p.stderr == "", p.stderr
+    return tmp / "cache", _composition(p)
+
+
+def _composition_entry(cache: Path) -> Path:
+    (entry,) = [d for d in cache.iterdir() if d.name.startswith("composition-")]
+    return entry
+
+
+def test_companion_loops_load_from_the_cache_and_give_the_same_bytes(warm_composition,
+                                                                     tmp_path):
+    """The warm entry holds the loops' machine code: a fresh process loads it (population,
+    tables, totals) and compiles nothing, and its observables equal the cold run's bit for bit
+    (same seeds, the same machine code whether just compiled or read back)."""
+    cache = tmp_path / "cache"
+    shutil.copytree(warm_composition[0], cache)
+    entry = _composition_entry(cache)
+    record = json.loads((entry / "COMPILED").read_text())
+    assert set(record["companions"]) == {f"{LOOPS}.py"}
+    assert any(n.startswith(LOOPS + ".population") for n in record["files"])
+    p = _run([sys.executable, "-c", COMPOSITION], cache, tmp_path, NUMBA_DEBUG_CACHE="1")
+    assert p.stderr == "", p.stderr
+    assert _composition(p) == warm_composition[1]
+    log = p.stdout.splitlines()[:-1]
+    for name in ("population", "tables", "totals", "sizes"):
+        assert any("data loaded" in line and f"{LOOPS}.{name}-" in line for line in log), name
+    assert not any("data saved" in line for line in log)
+    assert json.loads((entry / "COMPILED").read_text()) == record  # nothing new to seal
+
+
+COMPANION_DAMAGE = {
+    "truncated companion .nbi": (
+        lambda e: _truncate(next(e.glob(f"__pycache__/{LOOPS}.population-*.nbi"))),
+        "population"),
+    "truncated companion .nbc": (
+        lambda e: _truncate(next(e.glob(f"__pycache__/{LOOPS}.tables-*.nbc"))), "tables"),
+    "edited companion copy": (
+        lambda e: _edit_companion(e / f"{LOOPS}.py"), f"{LOOPS}.py differs"),
+}
+
+
+def _edit_companion(path: Path):
+    """A frozen constant of the loops changed in the cached copy (size and mtime kept)."""
+    st = path.stat()
+    text = path.read_text()
+    edited = text.replace("SUB = 16", "SUB = 61")
+    assert edited != text and len(edited) == len(text)
+    path.write_text(edited)
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+
+
+@pytest.mark.parametrize("damage", list(COMPANION_DAMAGE))
+def test_damaged_companion_is_rebuilt_and_reported_once(damage, warm_composition, tmp_path):
+    cache = tmp_path / "cache"
+    shutil.copytree(warm_composition[0], cache)
+    entry = _composition_entry(cache)
+    harm, named = COMPANION_DAMAGE[damage]
+    harm(entry)
+    p = _run([sys.executable, "-c", COMPOSITION], cache, tmp_path)
+    assert _composition(p) == warm_composition[1]
+    lines = p.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("memgen: kernel cache entry"), p.stderr
+    assert "damaged" in lines[0] and named in lines[0]
+    record = json.loads((entry / "COMPILED").read_text())
+    assert record["files"] == _snapshot(entry / "__pycache__")
+    if "differs" not in named:  # the damaged function compiled again and sealed
+        assert any(n.startswith(f"{LOOPS}.{named}-") for n in record["files"])
+    copy = (entry / f"{LOOPS}.py").read_bytes()
+    committed = (Path(kernels.__file__).parent / "models" / "composition_cavity_loops.py"
+                 ).read_bytes()
+    assert copy.endswith(committed) and copy.count(b"\n") == committed.count(b"\n") + 1

@@ -42,6 +42,7 @@ class Composition(SaddlePointModel):
 
     name = "composition"
     stem = "composition"
+    companions = (cav.LOOPS,)  # the compiled cavity loops, disk-cached with the kernels
 
     def __init__(self, progress=None):
         super().__init__(progress)
@@ -127,7 +128,7 @@ class Composition(SaddlePointModel):
                 G, _ = ev["tables"](U, P, pcdf, sp_rate, p, kcut, jlo[:1], jhi[:1],
                                     mc["reps"], sd + 2, noisy)
             t = ev["totals"](p, Z, Q, G, H)
-            o = _observables(t, v["sigma"])
+            o = _observables(t, v["sigma"], ev["slots"])
             # the error the pinned features of a sample leave in it (mean over hard messages)
             o["eps_c"] = sp_rate * float(np.mean(P[1]) + v["sigma"] ** 2 * np.mean(P[2]))
             batches.append(o)
@@ -382,9 +383,9 @@ class Composition(SaddlePointModel):
                 "path": str(path), "passed": passed}
 
 
-def _observables(t, sigma):
-    """Observables of one population's tables (teacher part + sigma^2 x noise part)."""
-    T = cav
+def _observables(t, sigma, T):
+    """Observables of one population's tables (teacher part + sigma^2 x noise part); ``T``
+    holds the T_* slots of the totals."""
     N = sigma ** 2
 
     def ratio(num, den):
