@@ -304,7 +304,15 @@ def build_parser():
     d.add_argument("--show-kernel", action="store_true", help="print the generated kernel source")
     d.set_defaults(func=cmd_derive)
 
+    def limits(sp):
+        sp.add_argument("--max-memory", metavar="SIZE", help="refuse sizes whose estimated "
+                        "memory exceeds SIZE, e.g. 4G (default: MEMGEN_MAX_MEMORY, else the "
+                        "memory available now)")
+        sp.add_argument("--max-time", metavar="DURATION", help="refuse sizes whose estimated "
+                        "time exceeds DURATION, e.g. 12h (default: MEMGEN_MAX_TIME, else 24h)")
+
     def common(sp, solve_opts=True):
+        limits(sp)
         sp.add_argument("model")
         sp.add_argument("--set", action="extend", nargs="+", metavar="NAME=VALUE",
                         help="parameter values, e.g. --set alpha=1.5 eps=0.2")
@@ -392,6 +400,7 @@ def build_parser():
                     help="phase: rule generalized when eps_gen - Bayes eps_gen <= X (default 0.02)")
     st.add_argument("--out", default="memgen-out", help="folder for the JSON and the figure")
     st.add_argument("--json", action="store_true", help="print the record as one JSON object")
+    limits(st)
     st.set_defaults(func=cmd_study)
 
     pl = sub.add_parser("plot", help="plot theory curves along a parameter, or a sweep file")
@@ -403,6 +412,7 @@ def build_parser():
     pl.add_argument("--out", default="memgen-plot.png",
                     help="figure file (models with their own figures write next to it)")
     exceptions_opt(pl)
+    limits(pl)
     pl.set_defaults(func=cmd_plot)
 
     c = sub.add_parser("cache", help="compiled-kernel cache")
@@ -414,7 +424,13 @@ def build_parser():
 def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
+    from . import resources
     try:
+        # process-wide limits for this command only (main may be called repeatedly, e.g. in tests)
+        resources.set_max_memory(resources.parse_size(args.max_memory)
+                                 if getattr(args, "max_memory", None) else None)
+        resources.set_max_seconds(resources.parse_duration(args.max_time)
+                                  if getattr(args, "max_time", None) else None)
         return args.func(args)
     except InputError as e:
         print(f"memgen: error: {e}", file=sys.stderr)
@@ -422,6 +438,9 @@ def main(argv=None):
     except KeyboardInterrupt:
         print("memgen: interrupted (finished sweep points are kept in --out)", file=sys.stderr)
         return 130
+    finally:
+        resources.set_max_memory(None)
+        resources.set_max_seconds(None)
 
 
 if __name__ == "__main__":
