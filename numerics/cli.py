@@ -431,6 +431,7 @@ def main(argv=None):
                                  if getattr(args, "max_memory", None) else None)
         resources.set_max_seconds(resources.parse_duration(args.max_time)
                                   if getattr(args, "max_time", None) else None)
+        resources.limit(), resources.time_limit()  # a malformed MEMGEN_MAX_* fails every verb
         return args.func(args)
     except InputError as e:
         print(f"memgen: error: {e}", file=sys.stderr)
