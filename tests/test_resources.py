@@ -130,12 +130,10 @@ def test_api_refuses_and_accepts():
     assert api.model("raf-gardner").cost("solve", api.model("raf-gardner").validate({})) is None
 
 
-def test_continuation_and_optimize_check_every_size():
+def test_continuation_checks_every_size():
     resources.set_max_memory(1e8)  # d = 1e7 needs ~560 MB for the theory arrays
     with pytest.raises(ResourceError, match="d=1e\\+07"):
         api.continuation("composition", "d", [1e3, 1e7])
-    with pytest.raises(ResourceError, match="d=1e\\+07"):
-        api.optimize("composition", minimize="loss_in", over="d", bounds=(1e3, 1e7))
 
 
 # -- parsing -------------------------------------------------------------------------------
