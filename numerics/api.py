@@ -15,6 +15,7 @@ Nothing here imports sympy: derivations are read from the stored kernels.
 from __future__ import annotations
 
 from . import models as _models
+from . import resources as _resources
 from .continuation import continuation as _continuation
 from .sweep import parse_grid, sweep as _sweep
 
@@ -92,6 +93,45 @@ def model(name: str):
     return _models.get(name)
 
 
+def _check(m, verb: str, params: dict, method=None, kw=None):
+    """Refuse, before any work or file write, a size whose estimated cost exceeds the limits
+    (``resources.check``: one line naming the size, the estimate and the limit).
+
+    ``m.cost`` gets the validated parameters, the verb's keyword options with ``method``'s
+    defaults filled in, and ``given``: the parameter names the caller set (composition reads n
+    from --N unless n is given). Parameters that do not validate are left to the verb, whose
+    own validation reports them before it does any work."""
+    import inspect
+
+    from .errors import InputError
+    params = dict(params or {})
+    try:
+        v = m.validate(dict(params))
+    except InputError:
+        return
+    opts = {}
+    if method is not None:
+        opts = {k: p.default for k, p in inspect.signature(method).parameters.items()
+                if p.kind is p.KEYWORD_ONLY and p.default is not p.empty}
+    opts.update(kw or {})
+    cost = m.cost(verb, v, given=frozenset(params), **opts)
+    if cost is None:
+        return
+    parts = [f"{k}={_resources.sizes(x) if isinstance(x, (int, float)) else x}"
+             for k, x in params.items()]
+    if opts.get("N") is not None and not {"n", "N"} & set(params):  # a parameter overrides --N
+        parts.append(f"N={_resources.sizes(opts['N'])}")
+    if verb == "verify":
+        Ns = opts.get("Ns")
+        parts.append("ladder N=" + ",".join(_resources.sizes(x) for x in Ns) if Ns else
+                     ("the quick ladder" if opts.get("quick") else "the default ladder"))
+    if opts.get("instances"):
+        parts.append(f"{opts['instances']} instances")
+    if (opts.get("workers") or 1) > 1:
+        parts.append(f"{opts['workers']} workers")
+    _resources.check(cost, f"{verb} {m.name}" + (" at " + ", ".join(parts) if parts else ""))
+
+
 def _split(kw):
     opts = {k: kw.pop(k) for k in list(kw) if k in _SOLVE_OPTIONS}
     return kw, opts
@@ -102,15 +142,18 @@ def solve(model_name: str, params: dict | None = None, **kw):
     new iterate), tol, max_iter, trace."""
     params_kw, opts = _split(kw)
     merged = {**(params or {}), **params_kw}
-    check_input("solve", model_name, merged, **{k: v for k, v in opts.items()
-                                                  if k not in ("init", "trace")})
-    return _models.get(model_name).solve(merged, **opts)
+    m = check_input("solve", model_name, merged, **{k: v for k, v in opts.items()
+                                                      if k not in ("init", "trace")})
+    _check(m, "solve", merged)
+    return m.solve(merged, **opts)
 
 
 def boundary(model_name: str, params: dict | None = None, **kw):
     """The model's phase boundary at the given parameters (raf-gardner: alpha_c and R there)."""
     merged = {**(params or {}), **kw}
-    return check_input("boundary", model_name, merged).boundary(merged)
+    m = check_input("boundary", model_name, merged)
+    _check(m, "boundary", merged)
+    return m.boundary(merged)
 
 
 def capacity(eps: float, kappa: float = 0.0):
@@ -132,6 +175,8 @@ def continuation(model_name: str, parameter: str, values, params: dict | None = 
     for v in values:
         m.check_given({parameter: v})
     m.validate({**base, parameter: values[0]})
+    for x in values:
+        _check(m, "solve", {**base, parameter: x})
     return _continuation(m, parameter, values, base, both=both, **opts)
 
 
@@ -151,17 +196,19 @@ def sweep(model_name: str, grid, params: dict | None = None, *, out=None, worker
 
 def simulate(model_name: str, params: dict | None = None, **kw):
     """Finite-N instances of the model, measured (see the model's ``simulate``)."""
-    check_input("simulate", model_name, params, **kw)
-    return _models.get(model_name).simulate(params or {}, **kw)
+    m = check_input("simulate", model_name, params, **kw)
+    _check(m, "simulate", params, m.simulate, kw)
+    return m.simulate(params or {}, **kw)
 
 
 def verify(model_name: str, params: dict | None = None, **kw):
     """Theory against finite-N simulation, with a pass/fail verdict (see the model's ``verify``)."""
-    check_input("verify", model_name, params, **kw)
+    m = check_input("verify", model_name, params, **kw)
     if kw.get("Ns") is not None:
         from .params import check_ladder
         kw["Ns"] = check_ladder(kw["Ns"])
-    return _models.get(model_name).verify(params or {}, **kw)
+    _check(m, "verify", params, m.verify, kw)
+    return m.verify(params or {}, **kw)
 
 
 def derive(model_name: str | None = None):
@@ -247,6 +294,8 @@ def optimize(model_name: str, params: dict | None = None, *, minimize: str, over
                          "LO < HI)")
     spec.check(lo), spec.check(hi)
     from scipy.optimize import minimize_scalar
+    for x in (lo, hi):  # the sized end of the search range (composition: n, d)
+        _check(m, "solve", {**base, over: x})
     use_log = (lo > 0) if log is None else bool(log)
     evals, bad = [], []
 

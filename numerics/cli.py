@@ -366,7 +366,15 @@ def build_parser():
     d.add_argument("--show-kernel", action="store_true", help="print the generated kernel source")
     d.set_defaults(func=cmd_derive)
 
+    def limits(sp):
+        sp.add_argument("--max-memory", metavar="SIZE", help="refuse sizes whose estimated "
+                        "memory exceeds SIZE, e.g. 4G (default: MEMGEN_MAX_MEMORY, else the "
+                        "memory available now)")
+        sp.add_argument("--max-time", metavar="DURATION", help="refuse sizes whose estimated "
+                        "time exceeds DURATION, e.g. 12h (default: MEMGEN_MAX_TIME, else 24h)")
+
     def common(sp, solve_opts=True):
+        limits(sp)
         sp.add_argument("model")
         sp.add_argument("--set", action="extend", nargs="+", metavar="NAME=VALUE",
                         help="parameter values, e.g. --set alpha=1.5 eps=0.2")
@@ -457,6 +465,7 @@ def build_parser():
                     help="phase: rule generalized when eps_gen - Bayes eps_gen <= X (default 0.02)")
     st.add_argument("--out", default="memgen-out", help="folder for the JSON and the figure")
     st.add_argument("--json", action="store_true", help="print the record as one JSON object")
+    limits(st)
     st.set_defaults(func=cmd_study)
 
     pl = sub.add_parser("plot", help="plot theory curves along a parameter, or a sweep file")
@@ -468,6 +477,7 @@ def build_parser():
     pl.add_argument("--out", default="memgen-plot.png",
                     help="figure file (models with their own figures write next to it)")
     exceptions_opt(pl)
+    limits(pl)
     pl.set_defaults(func=cmd_plot)
 
     c = sub.add_parser("cache", help="compiled-kernel cache")
@@ -483,6 +493,7 @@ def _parser():
 
 
 def main(argv=None):
+    from . import resources
     from .params import check_option
     parser = _parser()
     try:
@@ -490,6 +501,12 @@ def main(argv=None):
         for name in _OPTION_FLAGS:
             if isinstance(getattr(args, name, None), str):
                 setattr(args, name, check_option(name, getattr(args, name), f"--{name}"))
+        # process-wide limits for this command only (main may be called repeatedly, e.g. in tests)
+        resources.set_max_memory(resources.parse_size(args.max_memory)
+                                 if getattr(args, "max_memory", None) else None)
+        resources.set_max_seconds(resources.parse_duration(args.max_time)
+                                  if getattr(args, "max_time", None) else None)
+        resources.limit(), resources.time_limit()  # a malformed MEMGEN_MAX_* fails every verb
         return args.func(args)
     except InputError as e:
         print(f"memgen: error: {e}", file=sys.stderr)
@@ -497,6 +514,9 @@ def main(argv=None):
     except KeyboardInterrupt:
         print("memgen: interrupted (finished sweep points are kept in --out)", file=sys.stderr)
         return 130
+    finally:
+        resources.set_max_memory(None)
+        resources.set_max_seconds(None)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,15 @@ the command line) naming the size, the estimate and the limit.
 The limit is, in order: ``set_max_memory`` (the CLI's ``--max-memory``), the environment variable
 ``MEMGEN_MAX_MEMORY``, or the memory available now (``MemAvailable`` on Linux, else physical
 memory). Sizes are written like ``512M``, ``8G``, ``1.5GiB`` or plain bytes.
+
+Time is checked too, against a much looser limit: the time estimates are rough (constants
+calibrated at small sizes on a loaded 2-core machine, good to a factor of a few), so they only
+refuse the absurd, e.g. an O(n^3) factorization that would take weeks. The time limit is
+``set_max_seconds`` (the CLI's ``--max-time``), else ``MEMGEN_MAX_TIME``, else ``MAX_SECONDS``
+(24 h). Durations are written like ``90s``, ``30m``, ``12h``, ``7d`` or plain seconds.
+
+Memory estimates are peaks of the process's resident memory (numpy arrays, the LP/QP solvers'
+copies, temporaries), checked against measurements in tests/test_resources.py.
 """
 from __future__ import annotations
 
@@ -45,6 +54,9 @@ _UNITS = {"": 1, "b": 1, "k": 1e3, "kb": 1e3, "m": 1e6, "mb": 1e6, "g": 1e9, "gb
           "tib": 2.0 ** 40}
 
 _max_memory: float | None = None
+_max_seconds: float | None = None
+MAX_SECONDS = 24 * 3600.0  # default time limit: refuse only what would run for more than a day
+_DURATIONS = {"": 1.0, "s": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0, "d": 86400.0}
 
 
 def parse_size(text, option: str = "--max-memory") -> float:
@@ -59,6 +71,35 @@ def parse_size(text, option: str = "--max-memory") -> float:
         raise InputError(f"malformed {option} '{text}': expected a positive finite size such as "
                          "512M, 8G or 2GiB")
     return value
+
+
+def parse_duration(text, option: str = "--max-time") -> float:
+    """Seconds from ``"90s"``, ``"30m"``, ``"12h"``, ``"7d"``, ``"3600"``; InputError otherwise."""
+    m = re.fullmatch(r"\s*([0-9.eE+-]+|inf)\s*([A-Za-z]*)\s*", str(text), re.IGNORECASE)
+    try:
+        value = float(m.group(1)) * _DURATIONS[m.group(2).lower()] if m else math.nan
+    except (ValueError, KeyError):
+        value = math.nan
+    if not (value > 0):  # inf is allowed: no time limit
+        raise InputError(f"malformed {option} '{text}': expected a positive duration such as "
+                         "90s, 30m, 12h or 7d (or inf)")
+    return value
+
+
+def set_max_seconds(limit: float | None) -> None:
+    """Set (seconds) or clear (None) the process-wide time limit."""
+    global _max_seconds
+    _max_seconds = None if limit is None else float(limit)
+
+
+def time_limit() -> tuple[float, str]:
+    """The time limit in seconds and where it comes from."""
+    if _max_seconds is not None:
+        return _max_seconds, "--max-time"
+    env = os.environ.get("MEMGEN_MAX_TIME")
+    if env:
+        return parse_duration(env, "MEMGEN_MAX_TIME"), "MEMGEN_MAX_TIME"
+    return MAX_SECONDS, "default"
 
 
 def set_max_memory(limit: float | None) -> None:
@@ -95,7 +136,7 @@ def limit() -> tuple[float, str]:
 def fmt_bytes(x: float) -> str:
     if not math.isfinite(x):
         return "unbounded"
-    for unit, size in (("TiB", 2.0 ** 40), ("GiB", 2.0 ** 30), ("MiB", 2.0 ** 20),
+    for unit, size in (("EiB", 2.0 ** 60), ("PiB", 2.0 ** 50), ("TiB", 2.0 ** 40), ("GiB", 2.0 ** 30), ("MiB", 2.0 ** 20),
                        ("KiB", 2.0 ** 10)):
         if x >= size:
             return f"{x / size:.3g} {unit}"
@@ -115,12 +156,48 @@ def fmt_seconds(s: float) -> str:
 
 
 def check(cost: Cost | None, what: str) -> None:
-    """Refuse (ResourceError, one line) when ``cost.memory`` exceeds the limit."""
+    """Refuse (ResourceError, one line) when ``cost.memory`` exceeds the memory limit or
+    ``cost.seconds`` the time limit."""
     if cost is None:
         return
+    detail = f" ({cost.detail})" if cost.detail else ""
     lim, source = limit()
     if cost.memory > lim or not math.isfinite(cost.memory):
-        detail = f" ({cost.detail})" if cost.detail else ""
         raise ResourceError(f"{what}: estimated memory {fmt_bytes(cost.memory)}{detail} exceeds "
                             f"the limit {fmt_bytes(lim)} ({source}); lower the size, or raise "
                             "--max-memory if the machine has more")
+    tlim, tsource = time_limit()
+    if cost.seconds > tlim or math.isnan(cost.seconds):
+        raise ResourceError(f"{what}: estimated time {fmt_seconds(cost.seconds)}{detail} exceeds "
+                            f"the limit {fmt_seconds(tlim)} ({tsource}); lower the size, or "
+                            "raise --max-time (the estimate is rough: a few times either way)")
+
+
+# -- composing estimates ----------------------------------------------------------------------
+def sequential(costs, detail: str = "") -> Cost:
+    """Steps run one after another, each freeing its memory: the largest peak, the summed time."""
+    costs = [c for c in costs if c is not None]
+    if not costs:
+        return Cost(0.0, 0.0, detail)
+    big = max(costs, key=lambda c: c.memory)
+    return Cost(big.memory, sum(c.seconds for c in costs), detail or big.detail)
+
+
+def repeated(cost: Cost, times: int, parallel: int = 1) -> Cost:
+    """``times`` runs of one step, ``parallel`` of them at once (processes: memory adds up)."""
+    par = max(1, min(int(parallel), int(times)))
+    return Cost(cost.memory * par, cost.seconds * times / par, cost.detail)
+
+
+def ladder(per_instance, Ns, instances: int, detail: str = "") -> Cost:
+    """A size ladder run one size after another, ``instances`` instances at each, one at a
+    time: ``per_instance(N)`` is the Cost of one instance at size N."""
+    return sequential([repeated(per_instance(N), instances) for N in Ns], detail)
+
+
+def sizes(value) -> str:
+    """A number for messages: 10000000 -> '1e+07', 200 -> '200', 0.5 -> '0.5'."""
+    v = float(value)
+    if v != int(v):
+        return f"{v:.6g}"
+    return f"{v:.0f}" if abs(v) < 1e6 else f"{v:.3g}"

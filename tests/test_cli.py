@@ -96,7 +96,7 @@ def _main(capsys, tmp_path, monkeypatch, *args):
     (["solve", "raf-rf", "--set", "psi=inf"], "'psi' = inf"),
     (["solve", "raf-gardner", "--set", "kappa=inf"], "allowed kappa in [0, inf)"),
     (["solve", "hopfield-snr", "--set", "alpha=inf"], "'alpha' = inf"),
-    (["solve", "ti-krr", "--set", "n=inf"], "n an integer in [3, 10000]"),
+    (["solve", "ti-krr", "--set", "n=inf"], "n an integer in [3, 100000]"),
     (["solve", "ti-krr", "--set", "n=1e300"], "'n' = 1e+300 is out of range"),
     (["solve", "ti-krr", "--set", "n=5", "depth=1e400"], "'depth'"),
     (["solve", "hopfield-snr", "--set", "N=1e30"], "'N'"),

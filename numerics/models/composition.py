@@ -184,6 +184,67 @@ class Composition(SaddlePointModel):
                         "rate_loss": float(o[4])})
         return out
 
+    # -- resources --------------------------------------------------------------------------
+    # Measured peaks (tests/test_resources.py). Theory: the per-feature arrays of the fixed point
+    # and the population dynamics' tables, ~56 B per feature, ~1e-4 s per feature (the fixed
+    # point sweeps all d features per iteration). One simulated instance: the d-vectors (p,
+    # teacher, probe, counts, solutions, classes), ~76 B per feature; the sampled supports
+    # (int64 rows, columns, sort keys) and the sparse X, ~64 B per non-zero (n s of them); the
+    # dense n x n Gram matrix and its factorization: for lam = 0 the Cholesky attempt, then the
+    # eigendecomposition (input copy, eigenvectors, LAPACK workspace) ~48 n^2 B, for lam > 0
+    # the Cholesky factor ~24 n^2 B. That is an upper bound: at large a, duplicate rows merge
+    # (n shrinks) and well-conditioned Grams stop at the Cholesky factor. Time: the
+    # eigendecomposition ~2.5e-9 n^3 s (Cholesky ~3e-10 n^3), sampling ~1e-6 s per feature.
+    def _theory_cost(self, d):
+        from ..resources import Cost
+        return Cost(56.0 * d, 1.0 + 1e-4 * d)
+
+    def _instance_cost(self, n, d, s, lam):
+        from ..resources import Cost
+        n, d = float(n), float(d)
+        gram, t3 = (48.0, 2.5e-9) if lam == 0 else (24.0, 6e-10)
+        return Cost(gram * n * n + 76.0 * d + 64.0 * n * min(s, d), t3 * n ** 3 + 1e-6 * d)
+
+    def cost(self, verb: str, params: dict, **opts):
+        from ..resources import Cost, sequential, sizes
+        given = opts.get("given", ())
+        if verb in ("solve", "boundary"):
+            c = self._theory_cost(params["d"])
+            return Cost(c.memory, c.seconds, f"56 d bytes for the per-feature arrays of the "
+                        f"theory, d = {sizes(params['d'])}")
+        if verb not in ("simulate", "verify"):
+            return None
+        gram = "48 n^2" if params["lam"] == 0 else "24 n^2"
+        what = (f"{gram} + 76 d + 64 n s bytes per instance: the dense n x n Gram matrix and its "
+                "factorization, the d-vectors and the sparse n x d data")
+        if verb == "simulate":
+            n = params["n"] if "n" in given or opts.get("N") is None else opts["N"]
+            inst = int(opts.get("instances") or 20)
+            one = self._instance_cost(n, params["d"], params["s"], params["lam"])
+            steps = [Cost(one.memory, inst * one.seconds), self._theory_cost(params["d"])]
+            return sequential(steps, f"{what}, n = {sizes(n)}, d = {sizes(params['d'])}; "
+                                     f"{inst} instances one after another")
+        quick = bool(opts.get("quick"))
+        base = dict(PAPER, **{k: params[k] for k in given if k in params})
+        n0, d0 = float(base["n"]), float(base["d"])
+        Ns = opts.get("Ns")
+        if Ns:
+            n_a = 1 if "a" in given else (1 if quick else len(LADDER_A))
+            points = [(float(x), float(round(d0 / n0 * x))) for x in Ns] * n_a
+        else:
+            n_a = 1 if "a" in given else (3 if quick else len(PAPER_A))
+            if quick and "d" not in given:
+                n0, d0 = 300.0, 3000.0
+            points = [(n0, d0)] * n_a
+        inst = int(opts.get("instances") or (16 if quick else 20))
+        steps = []
+        for n, d in points:
+            one = self._instance_cost(n, d, params["s"], params["lam"])
+            steps += [Cost(one.memory, inst * one.seconds), self._theory_cost(d)]
+        nmax, dmax = max(p[0] for p in points), max(p[1] for p in points)
+        return sequential(steps, f"{what}, largest n = {sizes(nmax)}, d = {sizes(dmax)}; "
+                                 f"{len(points)} points of {inst} instances one after another")
+
     # -- simulation -------------------------------------------------------------------------
     def simulate(self, params: dict, *, N: int | None = None, instances: int = 20,
                  seed: int = 0):

@@ -90,6 +90,50 @@ class HopfieldAGS(SaddlePointModel):
                                           "C": float(out[5]), "r": float(out[6])},
                       status, self.derivation_hash, self._versions())
 
+    # -- resources ----------------------------------------------------------------------------
+    # Measured peaks (tests/test_resources.py). simulate, per instance: the Hebb couplings J and
+    # the transposed copy the asynchronous dynamics read, 16 N^2 bytes, and the P = alpha N
+    # patterns (int8, their float copy for the product), 9 P N; rough seconds
+    # ~5e-10 (P + 10 min(P, 10)) N^2 (the product X^T X and up to 10 relaxations). verify: the
+    # one-step flips at the largest N (J and the P x N fields, 8 N^2 + 24 P N), the mixtures
+    # (7 x 50000 patterns, small) and, unless quick, the capacity ladder (alpha up to 0.22).
+    def _retrieval_cost(self, N, alpha, instances):
+        from ..resources import Cost
+        N = float(N)
+        P = float(max(1, round(alpha * N)))
+        return Cost(16 * N * N + 9 * P * N,
+                    instances * 5e-10 * (P + 10 * min(P, 10)) * N * N)
+
+    def cost(self, verb: str, params: dict, **opts):
+        from ..resources import Cost, sequential, sizes
+        given = opts.get("given", ())
+        if verb == "simulate":
+            N, inst = int(opts.get("N") or 1000), int(opts.get("instances") or 10)
+            P = max(1, round(params["alpha"] * N))
+            c = self._retrieval_cost(N, params["alpha"], inst)
+            return Cost(c.memory, c.seconds, f"16 N^2 + 9 P N bytes: the N x N couplings (and "
+                        f"their transpose) and the patterns, N = {sizes(N)}, P = {sizes(P)}; "
+                        f"{inst} instances one after another")
+        if verb != "verify":
+            return None
+        quick = bool(opts.get("quick"))
+        Ns = opts.get("Ns")
+        alpha = params["alpha"] if "alpha" in given else 0.1  # verify's own default
+        inst = int(opts.get("instances") or (10 if quick else 20))
+        Nf = float(int(Ns[-1]) if Ns else (1000 if quick else 2000))
+        Pf = float(max(2, round(alpha * Nf)))
+        steps = [Cost(8 * Nf * Nf + 24 * Pf * Nf, inst * 2e-10 * Pf * Nf * Nf),
+                 Cost(8 * 8 * 7 * 50000.0, 1.0)]
+        if not quick:
+            alphas = (0.10, 0.12, 0.13, 0.14, 0.15, 0.16, 0.18, 0.20, 0.22)
+            steps += [self._retrieval_cost(N, a, inst) for N in (Ns or (250, 500, 1000, 2000))
+                      for a in alphas]
+        Nmax = max([Nf] + [float(x) for x in (Ns or ((250, 500, 1000, 2000) if not quick
+                                                   else ()))])
+        return sequential(steps, f"8 N^2 + 24 P N bytes (one-step flips) and 16 N^2 + 9 P N "
+                                 f"(capacity ladder): couplings and patterns, largest N = "
+                                 f"{sizes(Nmax)}")
+
     # -- finite-N checks -----------------------------------------------------------------------
     def simulate(self, params: dict, *, N: int = 1000, instances: int = 10, seed: int = 0):
         """Zero-temperature asynchronous dynamics of a Hebb network started at a stored pattern:

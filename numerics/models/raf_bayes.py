@@ -52,6 +52,32 @@ class RafBayes(SaddlePointModel):
             obs["eps_gen"] = float(self.call("observables", x, p)[0])
         return self._result(params, order, obs, status)
 
+    # -- resources ----------------------------------------------------------------------------
+    # One GAMP instance, n = round(alpha N) samples in dimension N: the data X, its scaled copy
+    # A = X/sqrt(N) and the temporary A*A of the variance estimate, 24 n N bytes (measured,
+    # tests/test_resources.py); rough seconds ~1.2e-6 n N (up to 500 iterations of two
+    # matrix-vector products, typically ~100).
+    def cost(self, verb: str, params: dict, **opts):
+        from ..resources import Cost, ladder, sizes
+        from ..simulation import raf_bayes as sim
+        if verb == "simulate":
+            Ns, inst = [int(opts.get("N") or 400)], int(opts.get("instances") or 10)
+        elif verb == "verify":
+            quick = bool(opts.get("quick"))
+            Ns = [int(x) for x in (opts.get("Ns") or (sim.QUICK_LADDER if quick else
+                                                        sim.DEFAULT_LADDER))]
+            inst = int(opts.get("instances") or (10 if quick else 20))
+        else:
+            return None
+
+        def one(N):
+            nN = float(max(2, round(params["alpha"] * N))) * N
+            return Cost(24 * nN, 1.2e-6 * nN)
+        N = max(Ns)
+        return ladder(one, Ns, inst, f"24 n N bytes: the n x N data and its scaled copy for "
+                      f"GAMP, n = {sizes(max(2, round(params['alpha'] * N)))}, N = {sizes(N)}; "
+                      f"{inst} instances one after another")
+
     def simulate(self, params: dict, *, N: int = 400, instances: int = 10, seed: int = 0):
         """GAMP on sampled instances: overlaps m, q and eps_gen against the theory."""
         from ..errors import InputError

@@ -293,6 +293,64 @@ class RafErm(GlmModel):
         cap = get("raf-gardner").capacity(params["eps"], 0.0)
         return {"separable": bool(params["alpha"] < cap.alpha_c), "alpha_c": cap.alpha_c}
 
+    # -- resources ----------------------------------------------------------------------------
+    # Peak resident bytes of one instance, n = round(alpha N) samples in dimension N (measured,
+    # tests/test_resources.py): the data X, 8 n N, plus
+    # * square loss: the n x n kernel, its shifted copy, the solver's copy and temporaries,
+    #   ~28 n^2; seconds ~2e-10 (n^3 + 2 n^2 N);
+    # * hinge, logistic: the features F (n x N, and the n x n private block when mustar > 0) with
+    #   scikit-learn's copies, ~24 B per entry of F; seconds ~3e-10 (entries of F)^1.5;
+    # * the exact kernel (verify with a closed-form activation): the n x n kernel K and its
+    #   elementwise temporaries (~64 n^2 while built), then the 4N test inputs (32 N^2) and the
+    #   4N x n test kernel with its temporaries (~256 N n); seconds ~1e-6 per kernel entry.
+    # Instances run one after another, so the peak is one instance's.
+    def _instance_cost(self, v, N, exact=False):
+        from ..resources import Cost
+        N = float(N)
+        n = float(max(2, round(v["alpha"] * N)))
+        if exact:
+            mem = 8 * n * N + 8 * n * n + max(64 * n * n, 32 * N * N + 256 * N * n)
+            sec = 1e-6 * (n * n + 4 * N * n) + 2e-10 * n ** 3
+            if v["loss"] != "square":
+                sec += 3e-10 * (n * n) ** 1.5
+            return Cost(mem, sec)
+        if v["loss"] == "square":
+            return Cost(8 * n * N + 28 * n * n, 2e-10 * (n ** 3 + 2 * n * n * N))
+        f = n * (N + n if v["mustar"] > 0 else N)
+        return Cost(8 * n * N + 24 * f, (3e-10 if v["loss"] == "hinge" else 6e-10) * f ** 1.5)
+
+    def _cost_detail(self, v, exact):
+        if exact:
+            return ("8 n N + 8 n^2 + max(64 n^2, 32 N^2 + 256 N n) bytes: data, exact kernel, "
+                    "4N test inputs and their kernel")
+        if v["loss"] == "square":
+            return "8 n N + 28 n^2 bytes: data and the n x n kernel ridge system"
+        return ("8 n N + 24 n (N" + (" + n" if v["mustar"] > 0 else "") + ") bytes: data and the "
+                "explicit features in scikit-learn")
+
+    def cost(self, verb: str, params: dict, **opts):
+        from ..resources import ladder, sizes
+        from ..simulation import raf_erm as sim
+        if verb == "simulate":
+            N, inst = int(opts.get("N") or 200), int(opts.get("instances") or 20)
+            n = max(2, round(params["alpha"] * N))
+            return ladder(lambda N: self._instance_cost(params, N), [N], inst,
+                          f"{self._cost_detail(params, False)}, n = {sizes(n)}, N = {sizes(N)}; "
+                          f"{inst} instances one after another")
+        if verb != "verify":
+            return None
+        exact = opts.get("exact_kernel")
+        if exact is None:
+            exact = params.get("activation") in sim.EXACT_KERNELS
+        quick = bool(opts.get("quick"))
+        Ns = [int(x) for x in (opts.get("Ns") or (sim.QUICK_LADDER if quick else
+                                                    sim.DEFAULT_LADDER))]
+        inst = int(opts.get("instances") or (20 if quick else 40))
+        n = max(2, round(params["alpha"] * max(Ns)))
+        return ladder(lambda N: self._instance_cost(params, N, exact), Ns, inst,
+                      f"{self._cost_detail(params, exact)}, at the largest n = {sizes(n)}, N = "
+                      f"{sizes(max(Ns))}; {inst} instances per N one after another")
+
     # -- simulation ---------------------------------------------------------------------------
     def simulate(self, params: dict, *, N: int = 200, instances: int = 20, seed: int = 0):
         from ..simulation import raf_erm as sim

@@ -129,6 +129,55 @@ class RafGardner(SaddlePointModel):
         return Result(self.name, v, {}, {"alpha_c": cap.alpha_c, "R": cap.R}, status,
                       self.derivation_hash, self._versions())
 
+    # -- resources --------------------------------------------------------------------------
+    # Peak resident bytes per entry of the P x N constraint matrix, one instance at a time
+    # (measured at N = 200-1200, tests/test_resources.py): HiGHS (kappa = 0) holds the dense
+    # matrix, scipy's sparse copy and its own row and column copies, ~180 B; Clarabel (kappa > 0)
+    # its KKT matrix and LDL factor, ~140 B. verify's sample stream keeps X and G of the longest
+    # prefix drawn, and a concatenation copy of both while extending: 32 B. Rough seconds per
+    # solve (one core): HiGHS ~7e-11 (P N)^2, Clarabel ~5e-8 (P N)^1.5.
+    def cost(self, verb: str, params: dict, **opts):
+        from ..resources import Cost, sequential, sizes
+        if verb not in ("simulate", "verify"):
+            return None
+        given = opts.get("given", ())
+        kappa = params["kappa"] if verb == "simulate" or "kappa" in given else 0.0
+        per, lp = (180, "HiGHS LP") if kappa == 0 else (140, "Clarabel QP")
+
+        def solve_seconds(PN):
+            return 7e-11 * PN ** 2 if kappa == 0 else 5e-8 * PN ** 1.5
+
+        if verb == "simulate":
+            N, inst = int(opts.get("N") or 100), int(opts.get("instances") or 50)
+            P = max(1, round(params["alpha"] * N))
+            PN = float(P) * N
+            return Cost(per * PN, inst * solve_seconds(PN),
+                        f"{per} P N bytes for the {lp} on the P x N constraint matrix, "
+                        f"P = {sizes(P)}, N = {sizes(N)}; {inst} instances one after another")
+        eps = params["eps"] if "eps" in given else 0.5
+        cap = self.capacity(eps, kappa)
+        if not math.isfinite(cap.alpha_c):
+            return None  # verify refuses these parameters itself
+        quick = bool(opts.get("quick"))
+        Ns = [int(x) for x in (opts.get("Ns") or (QUICK_LADDER if quick else DEFAULT_LADDER))]
+        inst = int(opts.get("instances") or (40 if quick else 60))
+        steps = []
+        for N in Ns:
+            step = max(2, round(math.sqrt(max(cap.alpha_c, 0.25) * N)))
+            P = cap.alpha_c * N + 2 * step  # the search gallops a step or two past alpha_c N
+            PN = P * N
+            steps.append(Cost(per * PN + 32 * (P + step) * N, inst * 8 * solve_seconds(PN)))
+        Nmax, Pmax = max(Ns), cap.alpha_c * max(Ns)
+        detail = (f"{per} P N + 32 (P + step) N bytes for the {lp} and the sample stream at the "
+                  f"largest N = {sizes(Nmax)}, P ~ alpha_c N + 2 sqrt(alpha_c N) = "
+                  f"{sizes(round(Pmax))}+; ~8 solves per instance, {inst} instances per N")
+        workers = int(opts.get("workers") or 1)
+        if workers > 1:
+            detail += f", {workers} worker processes at once"
+        total = sequential(steps, detail)
+        par = max(1, min(workers, inst * len(Ns)))  # worker processes hold an instance each
+        return Cost(total.memory * par, total.seconds / par, detail)
+
     # -- simulation -------------------------------------------------------------------------
     def simulate(self, params: dict, *, N: int = 100, instances: int = 50, seed: int = 0):
         """Feasible fraction of sampled instances at (alpha, eps, kappa), with its binomial error,

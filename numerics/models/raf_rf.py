@@ -97,6 +97,45 @@ class RafRf(GlmModel):
             obs = dict(zip(self.module.KERNELS["observables"][1], map(float, out)))
         return self._result(params, order, obs, status)
 
+    # -- resources ----------------------------------------------------------------------------
+    # Peak resident bytes of one instance, d = N, n = round(alpha N), p = round(psi N) (measured,
+    # tests/test_resources.py): the data X, first layer F and features Z, 8 (n N + p N + n p),
+    # plus the largest phase: building Z (16 n p of temporaries), the ridge solve on the smaller
+    # Gram (~40 min(n, p)^2), the 4N test inputs and their features (32 N^2 + 96 N p), the exact
+    # p x p feature covariance for q (~64 p^2 + 16 p N; not for tanh). Seconds (rough):
+    # ~5e-7 per transcendental entry (p^2 + 4 N p + n p) + 2e-10 (n p N + min(n, p)^3).
+    def _instance_cost(self, v, N):
+        from ..resources import Cost
+        N = float(N)
+        n = float(max(2, round(v["alpha"] * N)))  # raf-erm's sample: at least 2 samples
+        p = float(max(1, round(v["psi"] * N)))
+        m = min(n, p)
+        phases = [16 * n * p, 40 * m * m, 32 * N * N + 96 * N * p]
+        if v.get("activation") != "tanh":
+            phases.append(64 * p * p + 16 * p * N)
+        return Cost(8 * (n * N + p * N + n * p) + max(phases),
+                    5e-7 * (p * p + 4 * N * p + n * p) + 2e-10 * (n * p * N + m ** 3))
+
+    def cost(self, verb: str, params: dict, **opts):
+        from ..resources import ladder, sizes
+        from ..simulation import raf_rf as sim
+        if verb == "simulate":
+            Ns, inst = [int(opts.get("N") or 200)], int(opts.get("instances") or 20)
+        elif verb == "verify":
+            quick = bool(opts.get("quick"))
+            Ns = [int(x) for x in (opts.get("Ns") or (sim.QUICK_LADDER if quick else
+                                                        sim.DEFAULT_LADDER))]
+            inst = int(opts.get("instances") or (20 if quick else 40))
+        else:
+            return None
+        N = max(Ns)
+        n, p = max(2, round(params["alpha"] * N)), max(1, round(params["psi"] * N))
+        return ladder(lambda N: self._instance_cost(params, N), Ns, inst,
+                      "8 (n N + p N + n p) + max(40 min(n,p)^2, 32 N^2 + 96 N p, 64 p^2 + 16 p N) "
+                      f"bytes: data, random features, test features, feature covariance; at "
+                      f"N = {sizes(N)}, n = {sizes(n)}, p = {sizes(p)}, {inst} instances "
+                      "one after another")
+
     # -- simulation ---------------------------------------------------------------------------
     def simulate(self, params: dict, *, N: int = 200, instances: int = 20, seed: int = 0):
         from ..simulation import raf_rf as sim
