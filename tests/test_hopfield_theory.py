@@ -220,8 +220,10 @@ def test_kmax_approaches_the_leading_law():
 def test_snr_nonfinite_and_huge_sizes():
     from memgenkit.numerics.errors import InputError
     from memgenkit.numerics.resources import Cost
-    r = api.solve("hopfield-snr", alpha=math.inf)
-    assert not r.converged and "alpha" in r.status["message"]
+    with pytest.raises(InputError, match="alpha"):  # inf is not a value (input contract)
+        api.solve("hopfield-snr", alpha=math.inf)
+    r = api.solve("hopfield-snr", alpha=1e300)  # finite, but the noise overflows
+    assert not r.converged and "non-finite" in r.status["message"]
     with pytest.raises(InputError, match="alpha_D N"):
         api.solve("hopfield-snr", N=1e8)
     m = api.model("hopfield-snr")
