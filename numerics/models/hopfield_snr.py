@@ -118,8 +118,6 @@ def _batch(fn, X, p, out):
         _batch_impl(fn, X, p, out)
 
 
-# refuse a solve whose estimated time exceeds this (the exact inclusion law is O(2560 L D))
-SOLVE_SECONDS = 120.0
 
 
 def u_star(m_star: float) -> float:
@@ -221,13 +219,6 @@ class HopfieldSNR(SaddlePointModel):
                       "message": f"non-finite parameter {', '.join(bad) or 'alpha_D N'}: the "
                                  "theory needs finite N, alpha, alpha_D, eta"}
             return Result(self.name, v, {}, {}, status, self.derivation_hash, self._versions())
-        from ..resources import ResourceError, fmt_seconds
-        c = self.cost("solve", v)
-        if c.seconds > SOLVE_SECONDS:
-            raise ResourceError(f"hopfield-snr solve: N = {v['N']:g} gives D = alpha_D N = {D} "
-                                f"features, and the exact inclusion law over them would take "
-                                f"about {fmt_seconds(c.seconds)} (2560 (2L+4) D flops; the "
-                                f"limit is {fmt_seconds(SOLVE_SECONDS)}): lower N or alpha_D")
         f = self.features(v)
         us = u_star(v["m_star"])
         ks = np.arange(1, D + 1, dtype=float)
