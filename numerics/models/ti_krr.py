@@ -32,30 +32,6 @@ _KSIG = types.FunctionType(types.void(types.float64[::1], types.float64[::1],
                                       types.float64[::1]))
 
 
-@njit(types.void(_KSIG, _KSIG, types.int64, types.int64[::1], types.float64,
-                 types.float64[::1], types.float64[:, ::1]), cache=True)
-def _green_columns(green, green0, n, cols, mu, p, out):
-    """out[a, k] = G(a + 1, cols[k]; n, mu) from the generated kernels (mu = 0: green0)."""
-    x3 = np.empty(3)
-    x2 = np.empty(2)
-    o = np.empty(1)
-    for a in range(n):
-        for k in range(cols.size):
-            b = cols[k]
-            lo = min(a + 1, b)
-            hi = max(a + 1, b)
-            if mu > 0.0:
-                x3[0] = lo
-                x3[1] = hi
-                x3[2] = mu
-                green(x3, p, o)
-            else:
-                x2[0] = lo
-                x2[1] = hi
-                green0(x2, p, o)
-            out[a, k] = o[0]
-
-
 @njit(types.void(_KSIG, _KSIG, types.int64[::1], types.int64[::1], types.float64,
                  types.float64[::1], types.float64[:, ::1]), cache=True)
 def _green_block(green, green0, rows, cols, mu, p, out):
@@ -491,7 +467,8 @@ class TiKrr(SaddlePointModel):
         cols = np.ascontiguousarray(cols, dtype=np.int64)
         out = np.empty((n, cols.size))
         m = self.module
-        _green_columns(m.green, m.green0, n, cols, float(mu), self._pvec(n, 0.0, 0.0), out)
+        _green_block(m.green, m.green0, np.arange(n, dtype=np.int64), cols, float(mu),
+                     self._pvec(n, 0.0, 0.0), out)
         return out
 
     def scores(self, n: int, exceptions, mu: float) -> np.ndarray:
