@@ -35,7 +35,7 @@ def best_of(f, reps):
 
 
 def bench_gradient(N, P, dtype, reps):
-    from memgenkit.numerics.simulation import hopfield as hs
+    from memgenkit.numerics.simulation import hopfield_dynamics as hs
     rng = hs.rng_for(0, 1)
     X = (2 * rng.integers(0, 2, size=(P, N), dtype=np.int8) - 1)
     tr = hs.CrossEntropyTrainer(X, lam=1.0, lr=0.1, dtype=dtype)
@@ -54,7 +54,7 @@ def bench_gradient(N, P, dtype, reps):
 
 
 def bench_dynamics(N, B, quick):
-    from memgenkit.numerics.simulation import hopfield as hs
+    from memgenkit.numerics.simulation import hopfield_dynamics as hs
     rng = np.random.default_rng(0)
     P = N // 10
     X = (2 * rng.integers(0, 2, size=(P, N)) - 1).astype(np.int8)
@@ -97,7 +97,7 @@ def bench_dynamics(N, B, quick):
 
 _MEM_CHILD = r"""
 import resource, sys, tracemalloc, numpy as np
-from memgenkit.numerics.simulation import hopfield as hs
+from memgenkit.numerics.simulation import hopfield_dynamics as hs
 N, P = int(sys.argv[1]), int(sys.argv[2])
 rng = hs.rng_for(0, 1)
 X = (2 * rng.integers(0, 2, size=(P, N), dtype=np.int8) - 1)
@@ -123,7 +123,7 @@ def bench_memory(N, P):
 
 
 def bench_one_step(N, P, K, reps):
-    from memgenkit.numerics.simulation import hopfield as hs
+    from memgenkit.numerics.simulation import hopfield_dynamics as hs
     rng = hs.rng_for(0, 3)
     F = hs.sample_features(N, N // 2, rng)
     X = hs.sample_examples(F, P, 3, 1.5, rng).X

@@ -4,7 +4,7 @@ import math
 import numpy as np
 import pytest
 
-from memgenkit.numerics.simulation import hopfield as hs
+from memgenkit.numerics.simulation import hopfield_dynamics as hs
 
 
 def _data(N=40, P=60, D=20, seed=0):

@@ -14,7 +14,7 @@ import pytest
 from memgenkit.numerics import api
 from memgenkit.numerics.errors import InputError
 from memgenkit.numerics.models.hopfield_snr import inclusion_probabilities
-from memgenkit.numerics.simulation import hopfield as hs
+from memgenkit.numerics.simulation import hopfield_dynamics as hs
 
 
 def _mp_ags_capacity():
@@ -137,7 +137,7 @@ def test_snr_field_moments_match_hebb_fields():
 def test_one_step_criterion_matches_simulation_N1000():
     """The retrieval criterion itself: instance-mean one-step overlaps m_k at N = 1000 (40
     instances) against the theory (bulk features, Bonferroni bound) and k_max within 3 se."""
-    from memgenkit.numerics.simulation import hopfield_snr_sim as ss
+    from memgenkit.numerics.simulation import hopfield_snr as ss
     m = api.model("hopfield-snr")
     r = ss.criterion_point(m, m.validate({"N": 1000}), 40, seed=3)
     assert r["overlaps_pass"], (r["max_abs_z"], r["z_bound"])
@@ -148,7 +148,7 @@ def test_one_step_criterion_matches_simulation_N1000():
 @pytest.mark.slow
 @pytest.mark.parametrize("N,alpha", [(2000, 1.0), (4000, 1.0), (2000, 0.5), (2000, 2.0)])
 def test_one_step_criterion_matches_simulation_large_N(N, alpha):
-    from memgenkit.numerics.simulation import hopfield_snr_sim as ss
+    from memgenkit.numerics.simulation import hopfield_snr as ss
     m = api.model("hopfield-snr")
     r = ss.criterion_point(m, m.validate({"N": N, "alpha": alpha}), 64, seed=5)
     assert r["overlaps_pass"], (r["max_abs_z"], r["z_bound"])
@@ -162,7 +162,7 @@ def test_clean_mixtures_saturate_below_one():
     limit m_inf(k) (exact conditional support law, 16 partners enumerated) matches the
     simulation at N = 1000 for k = 1, 2, 3 (12 instances, 3 se)."""
     from memgenkit.numerics.models.hopfield_snr import clean_mixture_limit
-    from memgenkit.numerics.simulation import hopfield_snr_sim as ss
+    from memgenkit.numerics.simulation import hopfield_snr as ss
     m1, se1 = ss.clean_mixture_overlaps(1000, instances=12, seed=1, K=3)
     m2, se2 = ss.clean_mixture_overlaps(2000, instances=12, seed=1, K=3)
     assert m1[0] + 3 * se1[0] < 0.95 and m2[0] + 3 * se2[0] < 0.95

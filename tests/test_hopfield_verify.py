@@ -15,7 +15,7 @@ import pytest
 from memgenkit.numerics import api
 from memgenkit.numerics.cli import main
 from memgenkit.numerics.errors import InputError, ParameterError
-from memgenkit.numerics.simulation import hopfield_snr_sim as ss
+from memgenkit.numerics.simulation import hopfield_snr as ss
 
 
 def test_verify_ags_quick_passes(tmp_path, capsys):

@@ -264,7 +264,7 @@ class HopfieldSNR(SaddlePointModel):
         ``checkpoints``; as keywords or in ``params``, i.e. --set on the command line): one
         cross-entropy training at (N, alpha) instead, with train/test reconstruction, the learned
         features and the predictions of test reconstruction (hopfield_snr_sim.generalization)."""
-        from ..simulation import hopfield_snr_sim as ss
+        from ..simulation import hopfield_snr as ss
         params, opts = ss.split_gen_options(params, dict(
             lam=lam, lr=lr, train_steps=train_steps, n_eval=n_eval, k_test=k_test,
             checkpoints=checkpoints))
@@ -281,7 +281,7 @@ class HopfieldSNR(SaddlePointModel):
         (defaults in hopfield_snr_sim.GEN_OPTIONS: gen_N 500, lam 1, lr 0.5, train_steps 200,
         n_eval 400, k_test 120, gen_alphas 0.25..4) come as keywords or in ``params`` (--set);
         giving one runs the checks also with ``quick``; ``generalization`` forces them on/off."""
-        from ..simulation import hopfield_snr_sim as ss
+        from ..simulation import hopfield_snr as ss
         params, opts = ss.split_gen_options(params, dict(
             gen_N=gen_N, lam=lam, lr=lr, train_steps=train_steps, n_eval=n_eval, k_test=k_test,
             gen_alphas=gen_alphas, checkpoints=checkpoints))

@@ -47,7 +47,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import hopfield as hs
+from . import hopfield_dynamics as hs
 
 DEFAULT_LADDER = (1000, 2000, 4000)
 QUICK_LADDER = (1000, 2000)

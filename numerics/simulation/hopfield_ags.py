@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 from scipy import stats as sps
 
-from . import hopfield as hs
+from . import hopfield_dynamics as hs
 
 
 def random_patterns(P, N, rng):
