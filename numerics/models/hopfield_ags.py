@@ -153,7 +153,7 @@ class HopfieldAGS(SaddlePointModel):
 
     def verify(self, params: dict, *, Ns=None, instances=None, seed: int = 0, workers: int = 1,
                out_dir="memgen-out", quick: bool = False, progress=None):
-        """Classic Hopfield checks (see numerics/simulation/hopfield_classic.py): the one-step Hebb
+        """Classic Hopfield checks (see numerics/simulation/hopfield_ags.py): the one-step Hebb
         flip probability H(1/sqrt(alpha)), the symmetric L-mixture overlaps at alpha -> 0, and the
         capacity by simulation approaching alpha_c as N grows."""
         from ..simulation import hopfield_ags as hc
