@@ -9,7 +9,7 @@
 3. Peak memory of training at N = 4000 (P = 8000, float32) against the size of J, measured as the
    growth of the process's peak resident set (ru_maxrss) in a fresh subprocess.
 4. The hopfield-snr retrieval criterion: one-step fields of K features through (F_K X^T) X
-   (O(K P N), what hopfield_snr_sim uses) against forming the Hebb matrix J = X^T X / N and
+   (O(K P N), what simulation/hopfield_snr.py uses) against forming the Hebb matrix J = X^T X / N and
    applying it (O(P N^2)); the two give identical signs (checked).
 
 Run: python benchmarks/bench_hopfield.py [--quick] [--json FILE]
@@ -35,10 +35,10 @@ def best_of(f, reps):
 
 
 def bench_gradient(N, P, dtype, reps):
-    from memgenkit.numerics.simulation import hopfield as hs
-    rng = hs.rng_for(0, 1)
+    from memgenkit.numerics.simulation import hopfield_dynamics as hd, hopfield_snr_training as htrain
+    rng = hd.rng_for(0, 1)
     X = (2 * rng.integers(0, 2, size=(P, N), dtype=np.int8) - 1)
-    tr = hs.CrossEntropyTrainer(X, lam=1.0, lr=0.1, dtype=dtype)
+    tr = htrain.CrossEntropyTrainer(X, lam=1.0, lr=0.1, dtype=dtype)
     tr.step()  # compile / warm up
     t_step = best_of(tr.step, reps)
     A = tr.X.copy()
@@ -54,20 +54,20 @@ def bench_gradient(N, P, dtype, reps):
 
 
 def bench_dynamics(N, B, quick):
-    from memgenkit.numerics.simulation import hopfield as hs
+    from memgenkit.numerics.simulation import hopfield_dynamics as hd
     rng = np.random.default_rng(0)
     P = N // 10
     X = (2 * rng.integers(0, 2, size=(P, N)) - 1).astype(np.int8)
-    J = hs.hebb(X)
-    X0 = hs.corrupt(X[:B], 0.3, rng)
+    J = hd.hebb(X)
+    X0 = hd.corrupt(X[:B], 0.3, rng)
     steps = 10
-    hs.synchronous(J, X0[:1], X[:1], 1)
-    t = best_of(lambda: hs.synchronous(J, X0, X[:B], steps), 2)
+    hd.synchronous(J, X0[:1], X[:1], 1)
+    t = best_of(lambda: hd.synchronous(J, X0, X[:B], steps), 2)
     sync = B * N * steps / t
-    hs.asynchronous(J, X0[:1], X[:1], 1, 0)
+    hd.asynchronous(J, X0[:1], X[:1], 1, 0)
     sweeps = 3
     # fixed sweep count: a corrupted start at alpha = 0.1 takes a few sweeps to converge
-    t = best_of(lambda: hs.asynchronous(J, X0, X[:B], sweeps, 0), 2)
+    t = best_of(lambda: hd.asynchronous(J, X0, X[:B], sweeps, 0), 2)
     asyn = B * N * sweeps / t  # upper bound on sweeps run; counts checks, not only flips
 
     x = X0[0].astype(float)
@@ -97,14 +97,14 @@ def bench_dynamics(N, B, quick):
 
 _MEM_CHILD = r"""
 import resource, sys, tracemalloc, numpy as np
-from memgenkit.numerics.simulation import hopfield as hs
+from memgenkit.numerics.simulation import hopfield_dynamics as hd, hopfield_snr_training as htrain
 N, P = int(sys.argv[1]), int(sys.argv[2])
-rng = hs.rng_for(0, 1)
+rng = hd.rng_for(0, 1)
 X = (2 * rng.integers(0, 2, size=(P, N), dtype=np.int8) - 1)
-hs.CrossEntropyTrainer(X[:8, :8], dtype=np.float32).step(1)  # compile outside the measurement
+htrain.CrossEntropyTrainer(X[:8, :8], dtype=np.float32).step(1)  # compile outside the measurement
 base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 tracemalloc.start()
-tr = hs.CrossEntropyTrainer(X, lam=1.0, lr=0.1, dtype=np.float32)
+tr = htrain.CrossEntropyTrainer(X, lam=1.0, lr=0.1, dtype=np.float32)
 tr.step(2)
 _, traced = tracemalloc.get_traced_memory()
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -123,10 +123,10 @@ def bench_memory(N, P):
 
 
 def bench_one_step(N, P, K, reps):
-    from memgenkit.numerics.simulation import hopfield as hs
-    rng = hs.rng_for(0, 3)
-    F = hs.sample_features(N, N // 2, rng)
-    X = hs.sample_examples(F, P, 3, 1.5, rng).X
+    from memgenkit.numerics.simulation import hopfield_dynamics as hd, hopfield_snr_data as hdata
+    rng = hd.rng_for(0, 3)
+    F = hdata.sample_features(N, N // 2, rng)
+    X = hdata.sample_examples(F, P, 3, 1.5, rng).X
     Fk = F[:K].astype(np.float64)
 
     def direct():
@@ -134,7 +134,7 @@ def bench_one_step(N, P, K, reps):
         return (Fk @ Xf.T) @ Xf - P * Fk
 
     def via_J():
-        J = hs.hebb(X, np.float64)
+        J = hd.hebb(X, np.float64)
         return N * (Fk @ J)  # J symmetric, zero diagonal
     a, b = direct(), via_J()
     assert np.array_equal(np.sign(np.round(a)), np.sign(np.round(b)))

@@ -14,7 +14,7 @@ import pytest
 from memgenkit.numerics import api
 from memgenkit.numerics.errors import InputError
 from memgenkit.numerics.models.hopfield_snr import inclusion_probabilities
-from memgenkit.numerics.simulation import hopfield as hs
+from memgenkit.numerics.simulation import hopfield_dynamics as hd, hopfield_snr_data as hdata
 
 
 def _mp_ags_capacity():
@@ -75,7 +75,7 @@ def test_inclusion_probabilities_match_enumeration(D, L, eta):
 def test_samplers_follow_exact_inclusion_law(method):
     D, L, eta, n = 400, 3, 1.5, 40000
     p = inclusion_probabilities(D, eta, L)
-    s = hs.sample_supports(n, D, L, eta, hs.rng_for(5, 1), method)
+    s = hdata.sample_supports(n, D, L, eta, hd.rng_for(5, 1), method)
     assert all(len(set(row)) == L for row in s[:2000])
     c = np.bincount(s.ravel(), minlength=D) / n
     z = (c[:20] - p[:20]) / np.sqrt(p[:20] * (1 - p[:20]) / n)
@@ -93,7 +93,7 @@ def test_snr_theory_consistency():
     # s1 = sum p_k^2 and gamma = lim p_k/pi_k from the exact inclusion law (independent numpy)
     p = inclusion_probabilities(1000, 1.5, 3)
     assert r["s1"] == pytest.approx(float(np.sum(p * p)), rel=1e-13)
-    w = hs.powerlaw_weights(1000, 1.5)
+    w = hdata.powerlaw_weights(1000, 1.5)
     assert r["gamma"] == pytest.approx(p[-1] / w[-1], rel=1e-3)  # rarest feature: O(w_D)
     # leading-order law: N^(1/(2 eta)) exactly at the same D, independent of alpha
     k1 = api.solve("hopfield-snr", N=100, eta=1.5, alpha=1.0, alpha_D=20)["k_max_leading"]
@@ -115,9 +115,9 @@ def test_snr_field_moments_match_hebb_fields():
     var = f["var_coherent"] + f["var_signal"] + f["var_count"] + f["var_incoherent"]
     means, sq = [], []
     for inst in range(n):
-        rng = hs.rng_for(31, inst)
-        F = hs.sample_features(N, 500, rng)
-        X = hs.sample_examples(F, N, 3, eta, rng).X.astype(float)
+        rng = hd.rng_for(31, inst)
+        F = hdata.sample_features(N, 500, rng)
+        X = hdata.sample_examples(F, N, 3, eta, rng).X.astype(float)
         Fk = F[:K].astype(float)
         u = ((Fk @ X.T) @ X / N - Fk) * Fk  # f^k_i h_i, zero diagonal (P/N = 1)
         means.append(u.mean(1))
@@ -137,7 +137,7 @@ def test_snr_field_moments_match_hebb_fields():
 def test_one_step_criterion_matches_simulation_N1000():
     """The retrieval criterion itself: instance-mean one-step overlaps m_k at N = 1000 (40
     instances) against the theory (bulk features, Bonferroni bound) and k_max within 3 se."""
-    from memgenkit.numerics.simulation import hopfield_snr_sim as ss
+    from memgenkit.numerics.simulation import hopfield_snr as ss
     m = api.model("hopfield-snr")
     r = ss.criterion_point(m, m.validate({"N": 1000}), 40, seed=3)
     assert r["overlaps_pass"], (r["max_abs_z"], r["z_bound"])
@@ -148,7 +148,7 @@ def test_one_step_criterion_matches_simulation_N1000():
 @pytest.mark.slow
 @pytest.mark.parametrize("N,alpha", [(2000, 1.0), (4000, 1.0), (2000, 0.5), (2000, 2.0)])
 def test_one_step_criterion_matches_simulation_large_N(N, alpha):
-    from memgenkit.numerics.simulation import hopfield_snr_sim as ss
+    from memgenkit.numerics.simulation import hopfield_snr as ss
     m = api.model("hopfield-snr")
     r = ss.criterion_point(m, m.validate({"N": N, "alpha": alpha}), 64, seed=5)
     assert r["overlaps_pass"], (r["max_abs_z"], r["z_bound"])
@@ -162,7 +162,7 @@ def test_clean_mixtures_saturate_below_one():
     limit m_inf(k) (exact conditional support law, 16 partners enumerated) matches the
     simulation at N = 1000 for k = 1, 2, 3 (12 instances, 3 se)."""
     from memgenkit.numerics.models.hopfield_snr import clean_mixture_limit
-    from memgenkit.numerics.simulation import hopfield_snr_sim as ss
+    from memgenkit.numerics.simulation import hopfield_snr as ss
     m1, se1 = ss.clean_mixture_overlaps(1000, instances=12, seed=1, K=3)
     m2, se2 = ss.clean_mixture_overlaps(2000, instances=12, seed=1, K=3)
     assert m1[0] + 3 * se1[0] < 0.95 and m2[0] + 3 * se2[0] < 0.95
@@ -242,11 +242,11 @@ def test_snr_nonfinite_and_huge_sizes():
 def test_probability_all_features_learned_matches_sampling():
     """P(S in K) for K = the 12 most frequent of D = 200 features, against 200000 sampled
     supports (3 sigma), and against 1 - p_k when K misses a single feature (exact)."""
-    w = hs.powerlaw_weights(200, 1.5)
-    p = hs.prob_support_within(w, list(range(12)), 3)
-    s = hs.sample_supports(200000, 200, 3, 1.5, hs.rng_for(1, 2))
+    w = hdata.powerlaw_weights(200, 1.5)
+    p = hdata.prob_support_within(w, list(range(12)), 3)
+    s = hdata.sample_supports(200000, 200, 3, 1.5, hd.rng_for(1, 2))
     emp = np.mean(np.all(s < 12, axis=1))
     assert abs(emp - p) < 3 * math.sqrt(p * (1 - p) / 200000)
-    w6 = hs.powerlaw_weights(6, 1.5)
+    w6 = hdata.powerlaw_weights(6, 1.5)
     incl = inclusion_probabilities(6, 1.5, 3)
-    assert hs.prob_support_within(w6, [0, 1, 2, 3, 4], 3) == pytest.approx(1 - incl[5], abs=1e-13)
+    assert hdata.prob_support_within(w6, [0, 1, 2, 3, 4], 3) == pytest.approx(1 - incl[5], abs=1e-13)

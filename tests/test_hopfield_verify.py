@@ -15,7 +15,7 @@ import pytest
 from memgenkit.numerics import api
 from memgenkit.numerics.cli import main
 from memgenkit.numerics.errors import InputError, ParameterError
-from memgenkit.numerics.simulation import hopfield_snr_sim as ss
+from memgenkit.numerics.simulation import hopfield_snr as ss
 
 
 def test_verify_ags_quick_passes(tmp_path, capsys):
@@ -58,7 +58,7 @@ def _assert_generalization(g):
 
 def test_generalization_verdicts_small_N():
     """Cross-entropy training at N = 200, alpha = 0.25, 1, 4 (200 steps, 400 test examples, seed
-    0): every verdict of hopfield_snr_sim.generalization, each a 3-sigma statement that can
+    0): every verdict of hopfield_snr.generalization, each a 3-sigma statement that can
     fail."""
     g = ss.generalization(200, 1.5, 3, 0.5, (0.25, 1.0, 4.0), seed=0)
     _assert_generalization(g)

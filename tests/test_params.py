@@ -86,8 +86,8 @@ def test_every_model_declares_its_parameters():
 
 def test_hopfield_snr_training_options_agree_with_the_simulation():
     """The model declares the training options (so validation need not import the simulation);
-    they must be the domains hopfield_snr_sim.gen_options enforces."""
-    from memgenkit.numerics.simulation.hopfield_snr_sim import GEN_OPTIONS
+    they must be the domains hopfield_snr.gen_options enforces."""
+    from memgenkit.numerics.simulation.hopfield_snr import GEN_OPTIONS
     specs = {s.name: s for s in models.get("hopfield-snr").param_specs() if s.verbs}
     assert set(specs) == set(GEN_OPTIONS)
     for name, (default, kind, lo, hi, _) in GEN_OPTIONS.items():

@@ -67,7 +67,7 @@ def test_hinge_max_margin_rate_at_large_alpha():
 
 def _hard_margin_instances(alpha, lam, N, instances, seed):
     from memgenkit.numerics.simulation import raf_erm as sim
-    from memgenkit.numerics.simulation.raf_gardner import max_stability
+    from memgenkit.numerics.simulation.perceptron_qp import max_stability
     eg, norm = [], []
     for s in np.random.SeedSequence([seed, N]).spawn(instances):
         X, y, _, ws = sim.sample(N, alpha, 0.0, s)
@@ -145,7 +145,7 @@ def test_simulated_hinge_at_small_lam_is_the_hard_margin_svm():
     KKT-certified). Where the hard-margin dual lies in the box z <= 1/lam the two problems
     have the same minimizer: checked on instances, and no fit is left unconverged."""
     from memgenkit.numerics.simulation import raf_erm as sim
-    from memgenkit.numerics.simulation.raf_gardner import max_stability
+    from memgenkit.numerics.simulation.perceptron_qp import max_stability
     v = api.model("raf-erm").validate(dict(alpha=30.0, eps=0.0, lam=1e-5, loss="hinge"))
     for s in np.random.SeedSequence(3).spawn(3):
         X, y, _, _ = sim.sample(20, 30.0, 0.0, s)

@@ -295,12 +295,12 @@ def test_raf_erm_exact_kernel_memory():
 def test_raf_gardner_verify_memory():
     # one instance's capacity search: the sample stream and the LPs near alpha_c N
     setup = textwrap.dedent("""
-        from memgenkit.numerics.simulation import raf_gardner as sim
+        from memgenkit.numerics.simulation import capacity_search, raf_samples
         m = api.model('raf-gardner')
         v = m.validate({'eps': 0.5})
         ac = m.capacity(0.5, 0.0).alpha_c
         def run(N):
-            sim.instance_capacity(N, 0.5, 0.0, ac, sim.instance_seed(0, N, 0))
+            capacity_search.instance_capacity(N, 0.5, 0.0, ac, raf_samples.instance_seed(0, N, 0))
         def estimate(N):
             return m.cost('verify', v, Ns=[N, N + 1], instances=1,
                           given=frozenset({'eps'})).memory

@@ -1,4 +1,6 @@
-"""Tests for memgenkit.numerics.simulation.raf_gardner and .stats.
+"""Tests for the raf-gardner simulation (memgenkit.numerics.simulation.raf_gardner and the
+modules it assembles: raf_samples, perceptron*, capacity_search, capacity_ladder,
+raf_gardner_report) and .stats.
 
 Fast by default; the long statistical ladders are marked ``slow``.
 """
@@ -11,6 +13,9 @@ import math
 import numpy as np
 import pytest
 
+from memgenkit.numerics.simulation import (capacity_ladder, capacity_search, perceptron,
+                                           perceptron_lp, perceptron_qp, raf_gardner_report,
+                                           raf_samples)
 from memgenkit.numerics.simulation import raf_gardner as rg
 from memgenkit.numerics.simulation import stats as st
 
@@ -21,7 +26,7 @@ from memgenkit.numerics.simulation import stats as st
 @functools.lru_cache(maxsize=None)
 def _cover_survival(N, P_max):
     """F(P) = P(P_i >= P) = Cover's separability probability, P = 0..P_max+1."""
-    return np.array([1.0] + [rg.cover_probability(N, P) for P in range(1, P_max + 2)])
+    return np.array([1.0] + [perceptron.cover_probability(N, P) for P in range(1, P_max + 2)])
 
 
 def _sample_cover_capacities(N, n, rng):
@@ -33,10 +38,10 @@ def _sample_cover_capacities(N, n, rng):
 
 
 def _linear_scan_capacity(N, eps, kappa, seed, P_max):
-    stream = rg.SampleStream(N, eps, seed)
+    stream = raf_samples.SampleStream(N, eps, seed)
     for P in range(1, P_max + 1):
         inst = stream.take(P)
-        if not rg.is_feasible(inst.X, inst.y, kappa):
+        if not capacity_search.is_feasible(inst.X, inst.y, kappa):
             return P - 1
     return P_max
 
@@ -46,14 +51,14 @@ def _linear_scan_capacity(N, eps, kappa, seed, P_max):
 # ---------------------------------------------------------------------------
 def test_sampling_conventions_and_prefix_consistency():
     N = 30
-    a = rg.sample_instance(N, 40, 0.3, 123)
-    b = rg.sample_instance(N, 100, 0.3, 123)
+    a = raf_samples.sample_instance(N, 40, 0.3, 123)
+    b = raf_samples.sample_instance(N, 100, 0.3, 123)
     for u, v in zip(a, b):
         if u.ndim == 2 or u.shape[0] == 40:
             np.testing.assert_array_equal(u, v[: u.shape[0]])
     np.testing.assert_array_equal(a.teacher, b.teacher)
     # lazy extension in several steps gives the same stream
-    s = rg.SampleStream(N, 0.3, 123)
+    s = raf_samples.SampleStream(N, 0.3, 123)
     s.take(7)
     s.take(55)
     c = s.take(100)
@@ -65,47 +70,47 @@ def test_sampling_conventions_and_prefix_consistency():
     np.testing.assert_array_equal(b.y[rules], np.where(nu[rules] >= 0, 1.0, -1.0))
     assert set(np.unique(b.y)) <= {-1.0, 1.0}
     # different seeds differ; eps = 0 has no facts; eps = 1 only facts
-    assert not np.array_equal(rg.sample_instance(N, 5, 0.3, 124).X, a.X[:5])
-    assert not rg.sample_instance(N, 200, 0.0, 1).is_fact.any()
-    assert rg.sample_instance(N, 200, 1.0, 1).is_fact.all()
-    frac = rg.sample_instance(5, 20000, 0.25, 9).is_fact.mean()
+    assert not np.array_equal(raf_samples.sample_instance(N, 5, 0.3, 124).X, a.X[:5])
+    assert not raf_samples.sample_instance(N, 200, 0.0, 1).is_fact.any()
+    assert raf_samples.sample_instance(N, 200, 1.0, 1).is_fact.all()
+    frac = raf_samples.sample_instance(5, 20000, 0.25, 9).is_fact.mean()
     assert abs(frac - 0.25) < 4 * math.sqrt(0.25 * 0.75 / 20000)
     # reusing one SeedSequence object reproduces the instance
-    ss = rg.instance_seed(0, N, 1)
-    np.testing.assert_array_equal(rg.sample_instance(N, 9, 0.3, ss).X, rg.sample_instance(N, 9, 0.3, ss).X)
+    ss = raf_samples.instance_seed(0, N, 1)
+    np.testing.assert_array_equal(raf_samples.sample_instance(N, 9, 0.3, ss).X, raf_samples.sample_instance(N, 9, 0.3, ss).X)
     # instance seeds are distinct and reproducible
-    s1, s2 = rg.instance_seed(0, 20, 3), rg.instance_seed(0, 20, 3)
+    s1, s2 = raf_samples.instance_seed(0, 20, 3), raf_samples.instance_seed(0, 20, 3)
     assert s1.generate_state(4).tolist() == s2.generate_state(4).tolist()
-    assert rg.instance_seed(0, 20, 4).generate_state(4).tolist() != s1.generate_state(4).tolist()
-    assert rg.instance_seed(0, 40, 3).generate_state(4).tolist() != s1.generate_state(4).tolist()
+    assert raf_samples.instance_seed(0, 20, 4).generate_state(4).tolist() != s1.generate_state(4).tolist()
+    assert raf_samples.instance_seed(0, 40, 3).generate_state(4).tolist() != s1.generate_state(4).tolist()
 
 
 # ---------------------------------------------------------------------------
 # (a) Cover's formula at eps = 1, kappa = 0
 # ---------------------------------------------------------------------------
 def test_cover_probability_values():
-    assert rg.cover_probability(10, 20) == 0.5
-    assert rg.cover_probability(5, 5) == 1.0
-    assert rg.cover_probability(1, 2) == 0.5      # two points on a line: same side 1/2
-    assert math.isclose(rg.cover_probability(2, 4), 2 ** -3 * (1 + 3))
+    assert perceptron.cover_probability(10, 20) == 0.5
+    assert perceptron.cover_probability(5, 5) == 1.0
+    assert perceptron.cover_probability(1, 2) == 0.5      # two points on a line: same side 1/2
+    assert math.isclose(perceptron.cover_probability(2, 4), 2 ** -3 * (1 + 3))
 
 
 @pytest.mark.parametrize("N,P", [(10, 16), (10, 20), (12, 30)])
 def test_cover_formula_direct_lp(N, P):
     n = 300
-    feas = [rg.lp_feasibility(*rg.sample_instance(N, P, 1.0, rg.instance_seed(11, N, i))[:2]).feasible
+    feas = [perceptron_lp.lp_feasibility(*raf_samples.sample_instance(N, P, 1.0, raf_samples.instance_seed(11, N, i))[:2]).feasible
             for i in range(n)]
-    p = rg.cover_probability(N, P)
+    p = perceptron.cover_probability(N, P)
     f = np.mean(feas)
     assert abs(f - p) <= 3 * st.binomial_se(0, n, p=p), (f, p)
 
 
 def test_cover_formula_from_capacities():
     N, n = 10, 400
-    caps = np.array([rg.instance_capacity(N, 1.0, 0.0, 2.0, rg.instance_seed(5, N, i)).P
+    caps = np.array([capacity_search.instance_capacity(N, 1.0, 0.0, 2.0, raf_samples.instance_seed(5, N, i)).P
                      for i in range(n)])
     for P in (17, 20, 23):
-        p = rg.cover_probability(N, P)
+        p = perceptron.cover_probability(N, P)
         f = np.mean(caps >= P)
         assert abs(f - p) <= 3 * st.binomial_se(0, n, p=p), (P, f, p)
     # P <= N points in general position are always separable
@@ -120,8 +125,8 @@ def test_cover_formula_from_capacities():
 def test_capacity_search_matches_linear_scan(eps, kappa, alpha_guess):
     N = 8
     for i in range(4):
-        seed = rg.instance_seed(3, N, i)
-        ic = rg.instance_capacity(N, eps, kappa, alpha_guess, seed)
+        seed = raf_samples.instance_seed(3, N, i)
+        ic = capacity_search.instance_capacity(N, eps, kappa, alpha_guess, seed)
         assert not ic.censored
         assert ic.P == _linear_scan_capacity(N, eps, kappa, seed, 12 * N)
         assert ic.n_solves == len(ic.probes)
@@ -129,7 +134,7 @@ def test_capacity_search_matches_linear_scan(eps, kappa, alpha_guess):
 
 def test_capacity_censoring():
     # eps = 0: only rules, always separable (the teacher) -> capacity hits the cap
-    ic = rg.instance_capacity(10, 0.0, 0.0, 2.0, 1, P_cap=60)
+    ic = capacity_search.instance_capacity(10, 0.0, 0.0, 2.0, 1, P_cap=60)
     assert ic.censored and ic.P == 60
 
 
@@ -141,15 +146,15 @@ def test_qp_separability_agrees_with_lp():
     agree = 0
     for i in range(30):
         P = 40 + i                              # scan through the transition (~2N)
-        X, y, _, _ = rg.sample_instance(N, P, 1.0, rg.instance_seed(7, N, i))
-        lp = rg.lp_feasibility(X, y)
-        qp = rg.max_stability(X, y)
+        X, y, _, _ = raf_samples.sample_instance(N, P, 1.0, raf_samples.instance_seed(7, N, i))
+        lp = perceptron_lp.lp_feasibility(X, y)
+        qp = perceptron_qp.max_stability(X, y)
         assert lp.feasible == qp.separable, (P, lp, qp.status)
         if qp.separable:
             # kappa -> 0+: feasible at tiny kappa, same as LP
-            assert rg.is_feasible(X, y, min(1e-6, 0.5 * qp.kappa_max))
+            assert capacity_search.is_feasible(X, y, min(1e-6, 0.5 * qp.kappa_max))
         else:
-            assert not rg.is_feasible(X, y, 1e-6)
+            assert not capacity_search.is_feasible(X, y, 1e-6)
         agree += 1
     assert agree == 30
 
@@ -198,9 +203,9 @@ def test_qp_kappa_max_exact_active_set_and_duality_gap(eps, N, P, seed):
     stops with 'Positive directional derivative' on one of these instances with
     scipy 1.17; the active-set enumeration has no path.)
     """
-    X, y, _, _ = rg.sample_instance(N, P, eps, seed)
-    qp = rg.max_stability(X, y)
-    assert qp.separable and rg.lp_feasibility(X, y).feasible
+    X, y, _, _ = raf_samples.sample_instance(N, P, eps, seed)
+    qp = perceptron_qp.max_stability(X, y)
+    assert qp.separable and perceptron_lp.lp_feasibility(X, y).feasible
     G = y[:, None] * X / math.sqrt(N)
     u_ex, z_ex, cond = _exact_max_stability(G)
     # the reference is the optimum by its own KKT certificate, and nondegenerate
@@ -233,22 +238,22 @@ def test_qp_kappa_max_exact_active_set_and_duality_gap(eps, N, P, seed):
     assert qp.kappa_max <= k_ex * (1 + rnd) and qp.kappa_upper >= k_ex * (1 - rnd)
     assert qp.kappa_upper - qp.kappa_max < 1e-6 * k_ex
     # decisions just below / above the exact value
-    assert rg.is_feasible(X, y, k_ex * (1 - 1e-6))
-    assert not rg.is_feasible(X, y, k_ex * (1 + 1e-6))
+    assert capacity_search.is_feasible(X, y, k_ex * (1 - 1e-6))
+    assert not capacity_search.is_feasible(X, y, k_ex * (1 + 1e-6))
 
 
 def test_lp_certificates():
     N, P = 15, 45
-    X, y, _, _ = rg.sample_instance(N, P, 1.0, 42)
-    r = rg.lp_feasibility(X, y)
+    X, y, _, _ = raf_samples.sample_instance(N, P, 1.0, 42)
+    r = perceptron_lp.lp_feasibility(X, y)
     G = y[:, None] * X / math.sqrt(N)
     if r.feasible:
         assert np.min(G @ r.w) > 0
     else:
         assert r.farkas_bound <= 1e-7 and np.all(r.lam >= 0)
     # separable by construction (eps = 0): certificate margin positive
-    X0, y0, _, _ = rg.sample_instance(N, 5 * N, 0.0, 42)
-    r0 = rg.lp_feasibility(X0, y0)
+    X0, y0, _, _ = raf_samples.sample_instance(N, 5 * N, 0.0, 42)
+    r0 = perceptron_lp.lp_feasibility(X0, y0)
     assert r0.feasible and np.min((y0[:, None] * X0) @ r0.w) > 0
 
 
@@ -295,13 +300,13 @@ def test_median_se_methods_basic():
 
 
 def _cover_ladders(Ns, n, R, seed):
-    """R finite-size analyses (rg.analyse_capacities, the verify code path) of exact
+    """R finite-size analyses (capacity_ladder.analyse_capacities, the verify code path) of exact
     Cover capacities (eps = 1, kappa = 0: population 1/2-crossing exactly alpha = 2)."""
     rng = np.random.default_rng(seed)
     out = []
     for _ in range(R):
         raw = {N: {"capacities_P": _sample_cover_capacities(N, n, rng).tolist()} for N in Ns}
-        out.append(rg.analyse_capacities(1.0, 0.0, 2.0, raw))
+        out.append(capacity_ladder.analyse_capacities(1.0, 0.0, 2.0, raw))
     return out
 
 
@@ -345,7 +350,7 @@ def test_censored_ladder_falls_back_to_order_statistic_se():
     P = raw[40]["capacities_P"]
     i = int(np.argmax(P))
     raw[40]["censored"] = [j == i for j in range(40)]   # the largest capacity hit the cap
-    res = rg.analyse_capacities(1.0, 0.0, 2.0, raw)
+    res = capacity_ladder.analyse_capacities(1.0, 0.0, 2.0, raw)
     p20, p40 = res.per_N
     assert p20.alpha_half_se != p20.alpha_half_se_order_stat        # normal-shape se
     assert p40.alpha_half_se == p40.alpha_half_se_order_stat        # fallback
@@ -358,7 +363,7 @@ def test_censored_ladder_falls_back_to_order_statistic_se():
 # ---------------------------------------------------------------------------
 def test_cover_ladder_passes(tmp_path):
     res = rg.run_ladder(1.0, 0.0, 2.0, [20, 40, 80], 60, seed=1)
-    table = rg.format_table(res)
+    table = raf_gardner_report.format_table(res)
     print(table)
     assert res.passed, table
     assert abs(res.a_inf - 2.0) <= 3 * res.a_inf_se
@@ -369,14 +374,14 @@ def test_cover_ladder_passes(tmp_path):
     d = res.to_dict()
     s = json.dumps(d, allow_nan=False)
     assert json.loads(s)["passed"] is True
-    out = rg.plot_ladder(res, tmp_path / "ladder.png")
+    out = raf_gardner_report.plot_ladder(res, tmp_path / "ladder.png")
     assert (tmp_path / "ladder.png").stat().st_size > 10_000 and out.endswith(".png")
-    rg.plot_ladder(d, tmp_path / "ladder2.png")          # also from the dict
-    assert "PASS" in table and "alpha_half" in table and "a_inf" in rg.format_table(d)
+    raf_gardner_report.plot_ladder(d, tmp_path / "ladder2.png")          # also from the dict
+    assert "PASS" in table and "alpha_half" in table and "a_inf" in raf_gardner_report.format_table(d)
     # re-analysis from the JSON dict reproduces the result; a new alpha_c only moves the verdict
-    again = rg.reanalyse(json.loads(s), 2.0)
+    again = capacity_ladder.reanalyse(json.loads(s), 2.0)
     assert _strip_timing(again.to_dict()) == _strip_timing(d)
-    moved = rg.reanalyse(d, 2.5)
+    moved = capacity_ladder.reanalyse(d, 2.5)
     assert moved.a_inf == res.a_inf and not moved.passed
 
 
@@ -434,9 +439,9 @@ def test_raf_ladder_eps_half_against_theory(alpha_c_theory, tmp_path):
     eps, kappa = 0.5, 0.0
     alpha_c = alpha_c_theory(eps, kappa)
     res = rg.run_ladder(eps, kappa, alpha_c, [25, 50, 100, 200], 60, seed=2, workers=2)
-    table = rg.format_table(res)
+    table = raf_gardner_report.format_table(res)
     print(table)
-    rg.plot_ladder(res, tmp_path / "raf_eps05.png")
+    raf_gardner_report.plot_ladder(res, tmp_path / "raf_eps05.png")
     assert res.passed, table
 
 
@@ -463,6 +468,6 @@ def test_gardner_ladder_kappa_one():
     """
     alpha_c = _gardner_alpha_c(1.0)
     res = rg.run_ladder(1.0, 1.0, alpha_c, [50, 100, 200, 400], 60, seed=5, workers=2)
-    table = rg.format_table(res)
+    table = raf_gardner_report.format_table(res)
     print(table)
     assert res.passed, table

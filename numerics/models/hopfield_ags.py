@@ -138,7 +138,7 @@ class HopfieldAGS(SaddlePointModel):
     def simulate(self, params: dict, *, N: int = 1000, instances: int = 10, seed: int = 0):
         """Zero-temperature asynchronous dynamics of a Hebb network started at a stored pattern:
         the final overlap, against the replica-symmetric m(alpha)."""
-        from ..simulation import hopfield_classic as hc
+        from ..simulation import hopfield_ags as hc
         v = self.validate(params)
         res = hc.retrieval_overlaps(N, v["alpha"], instances, seed)
         theory = self.solve(v)
@@ -153,10 +153,10 @@ class HopfieldAGS(SaddlePointModel):
 
     def verify(self, params: dict, *, Ns=None, instances=None, seed: int = 0, workers: int = 1,
                out_dir="memgen-out", quick: bool = False, progress=None):
-        """Classic Hopfield checks (see numerics/simulation/hopfield_classic.py): the one-step Hebb
+        """Classic Hopfield checks (see numerics/simulation/hopfield_ags.py): the one-step Hebb
         flip probability H(1/sqrt(alpha)), the symmetric L-mixture overlaps at alpha -> 0, and the
         capacity by simulation approaching alpha_c as N grows."""
-        from ..simulation import hopfield_classic as hc
+        from ..simulation import hopfield_ags as hc
         a_c, m_c, *_ = self.capacity()
         return hc.verify_classic(self, a_c, m_c, params, Ns=Ns, instances=instances, seed=seed,
                                  out_dir=out_dir, quick=quick, progress=progress)

@@ -134,7 +134,7 @@ class HopfieldSNR(SaddlePointModel):
 
     # N: a size (at most 10^7 neurons); L: features per example, an odd integer (the oddness
     # and D = alpha_D N >= L are checked in validate). The training options of simulate and
-    # verify (--set NAME=VALUE), the same domains as hopfield_snr_sim.GEN_OPTIONS (a test checks
+    # verify (--set NAME=VALUE), the same domains as simulation.hopfield_snr.GEN_OPTIONS (a test checks
     # that they agree; declared here so that validating input does not import scipy.stats).
     _GEN = ("simulate", "verify")
     extra_params = (
@@ -263,8 +263,8 @@ class HopfieldSNR(SaddlePointModel):
         With any training option (``lam``, ``lr``, ``train_steps``, ``n_eval``, ``k_test``,
         ``checkpoints``; as keywords or in ``params``, i.e. --set on the command line): one
         cross-entropy training at (N, alpha) instead, with train/test reconstruction, the learned
-        features and the predictions of test reconstruction (hopfield_snr_sim.generalization)."""
-        from ..simulation import hopfield_snr_sim as ss
+        features and the predictions of test reconstruction (simulation.hopfield_snr.generalization)."""
+        from ..simulation import hopfield_snr as ss
         params, opts = ss.split_gen_options(params, dict(
             lam=lam, lr=lr, train_steps=train_steps, n_eval=n_eval, k_test=k_test,
             checkpoints=checkpoints))
@@ -278,10 +278,10 @@ class HopfieldSNR(SaddlePointModel):
                gen_N=None, lam=None, lr=None, train_steps=None, n_eval=None, k_test=None,
                gen_alphas=None, checkpoints=None):
         """k_max(N) verdicts, and (unless ``quick``) the cross-entropy checks. Their options
-        (defaults in hopfield_snr_sim.GEN_OPTIONS: gen_N 500, lam 1, lr 0.5, train_steps 200,
+        (defaults in simulation.hopfield_snr.GEN_OPTIONS: gen_N 500, lam 1, lr 0.5, train_steps 200,
         n_eval 400, k_test 120, gen_alphas 0.25..4) come as keywords or in ``params`` (--set);
         giving one runs the checks also with ``quick``; ``generalization`` forces them on/off."""
-        from ..simulation import hopfield_snr_sim as ss
+        from ..simulation import hopfield_snr as ss
         params, opts = ss.split_gen_options(params, dict(
             gen_N=gen_N, lam=lam, lr=lr, train_steps=train_steps, n_eval=n_eval, k_test=k_test,
             gen_alphas=gen_alphas, checkpoints=checkpoints))

@@ -1,6 +1,6 @@
 """Small, dependency-light statistics helpers for the finite-size simulations.
 
-Everything here is plain numpy/scipy and deterministic (bootstrap takes a seed).
+Everything here is plain numpy/scipy and deterministic (no random draws).
 
 Conventions
 -----------
@@ -35,7 +35,6 @@ __all__ = [
     "MedianEstimate",
     "MEDIAN_SE_METHODS",
     "median_with_se",
-    "bootstrap_median_se",
     "WLSResult",
     "wls_fit",
     "wls_line",
@@ -236,26 +235,6 @@ def median_with_se(values, *, lattice_spacing=None, z=1.0, method="order-statist
     return MedianEstimate(median=float(med), se=float((hi - lo) / (2.0 * z)),
                           ci_low=float(lo), ci_high=float(hi), z=float(z), n=int(n),
                           method=method, description=desc)
-
-
-def bootstrap_median_se(values, n_boot=2000, seed=0, lattice_spacing=None):
-    """Bootstrap standard error of the (interpolated) median, for cross-checks.
-
-    Resamples with replacement ``n_boot`` times using
-    ``numpy.random.default_rng(seed)``; returns the standard deviation of the
-    resampled medians (computed with the same convention as
-    :func:`median_with_se`).
-    """
-    v = np.asarray(values, dtype=float).ravel()
-    rng = np.random.default_rng(seed)
-    meds = np.empty(n_boot)
-    for b in range(n_boot):
-        s = v[rng.integers(0, v.size, v.size)]
-        if lattice_spacing is None:
-            meds[b] = _continuous_quantile(s, 0.5)
-        else:
-            meds[b] = lattice_quantile(s, 0.5, spacing=lattice_spacing)
-    return float(np.std(meds, ddof=1))
 
 
 # ---------------------------------------------------------------------------

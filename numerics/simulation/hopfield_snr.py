@@ -47,7 +47,8 @@ from pathlib import Path
 
 import numpy as np
 
-from . import hopfield as hs
+from . import hopfield_dynamics as hd, hopfield_snr_data as hdata, hopfield_snr_meanfield as hmf
+from . import hopfield_snr_training as htrain
 
 DEFAULT_LADDER = (1000, 2000, 4000)
 QUICK_LADDER = (1000, 2000)
@@ -65,16 +66,16 @@ TAIL_ERROR = 0.01
 
 def one_step_overlaps(N, eta, L, alpha_D, alpha, seed, instance, K, signs="random"):
     """m_k = f^k.sgn(J f^k)/N for k = 1..K on one data instance (Hebb, zero diagonal)."""
-    rng = hs.rng_for(seed, 77, N, int(round(alpha * 1000)), instance)
+    rng = hd.rng_for(seed, 77, N, int(round(alpha * 1000)), instance)
     D = int(round(alpha_D * N))
     P = max(1, int(round(alpha * N)))
-    F = hs.sample_features(N, D, rng)
+    F = hdata.sample_features(N, D, rng)
     if signs == "random":
-        X = hs.sample_examples(F, P, L, eta, rng).X
+        X = hdata.sample_examples(F, P, L, eta, rng).X
     elif signs == "plus":
-        sup = hs.sample_supports(P, D, L, eta, rng)
+        sup = hdata.sample_supports(P, D, L, eta, rng)
         X = np.empty((P, N), dtype=np.int8)
-        hs._combine(F, sup, np.ones((P, L), dtype=np.int8), X)
+        hdata.combine(F, sup, np.ones((P, L), dtype=np.int8), X)
     else:
         raise ValueError(f"signs '{signs}': random or plus")
     K = min(K, D)
@@ -462,34 +463,34 @@ def generalization(N=500, eta=1.5, L=3, alpha_D=0.5, alphas=GEN_ALPHAS, *, lam=1
         checkpoints = tuple(sorted({int(round(f * train_steps)) for f in CHECKPOINT_FRACTIONS}))
     D = int(round(alpha_D * N))
     K = min(D, k_test)
-    w = hs.powerlaw_weights(D, eta)
+    w = hdata.powerlaw_weights(D, eta)
     rows = []
     rec_all, rec_not = [], []
     first_alpha = np.full(K, np.inf)
     tot = {"b": 0, "c": 0, "not_unseen": 0, "not_unseen_rec": 0, "all_unseen": 0,
            "all_unseen_rec": 0}
     for ai, alpha in enumerate(alphas):
-        rng = hs.rng_for(seed, 900, N, int(round(alpha * 1000)))
-        F = hs.sample_features(N, D, rng)
+        rng = hd.rng_for(seed, 900, N, int(round(alpha * 1000)))
+        F = hdata.sample_features(N, D, rng)
         P = max(1, int(round(alpha * N)))
-        tr = hs.sample_examples(F, P, L, eta, rng)
-        te = hs.sample_examples(F, n_eval, L, eta, rng)
-        trainer = hs.CrossEntropyTrainer(tr.X, lam=lam, lr=lr, dtype=np.float32)
-        first, _ = hs.acquisition_steps(trainer, F[:K], checkpoints, steps=dyn_steps)
+        tr = hdata.sample_examples(F, P, L, eta, rng)
+        te = hdata.sample_examples(F, n_eval, L, eta, rng)
+        trainer = htrain.CrossEntropyTrainer(tr.X, lam=lam, lr=lr, dtype=np.float32)
+        first, _ = htrain.acquisition_steps(trainer, F[:K], checkpoints, steps=dyn_steps)
         learned = first >= 0
         J = trainer.J
-        ftr, _ = hs.reconstruct(J, tr.X[:n_eval], steps=dyn_steps)
-        fte, bte, xfin = hs.synchronous(J, te.X, te.X, dyn_steps, return_states=True)
-        rec = fte > hs.LEARNED_THRESHOLD
+        ftr, _ = hd.reconstruct(J, tr.X[:n_eval], steps=dyn_steps)
+        fte, bte, xfin = hd.synchronous(J, te.X, te.X, dyn_steps, return_states=True)
+        rec = fte > htrain.LEARNED_THRESHOLD
         allk = np.array([all(k < K and learned[k] for k in s) for s in te.supports])
-        train_keys = set(hs.example_keys(tr.X))
-        seen = np.array([k in train_keys for k in hs.example_keys(te.X)])
-        mf_ov = hs.mixture_snr(J, F, te.supports, steps=dyn_steps)
-        mf = mf_ov > hs.LEARNED_THRESHOLD
+        train_keys = set(hd.example_keys(tr.X))
+        seen = np.array([k in train_keys for k in hd.example_keys(te.X)])
+        mf_ov = hmf.mixture_snr(J, F, te.supports, steps=dyn_steps)
+        mf = mf_ov > htrain.LEARNED_THRESHOLD
         rec_all.extend(rec[allk].tolist())
         rec_not.extend(rec[~allk].tolist())
         n = len(rec)
-        pred = hs.prob_support_within(w, np.nonzero(learned)[0], L)
+        pred = hdata.prob_support_within(w, np.nonzero(learned)[0], L)
         frac = float(rec.mean())
         se_pred = math.sqrt(max(pred * (1 - pred), 1e-12) / n)
         emp = float(allk.mean())
@@ -505,7 +506,7 @@ def generalization(N=500, eta=1.5, L=3, alpha_D=0.5, alphas=GEN_ALPHAS, *, lam=1
         fail = allk & ~rec
         own = np.array([np.max(np.abs(F[s].astype(np.float32) @ x)) / N
                         for s, x in zip(te.supports[fail], xfin[fail])])
-        collapse = float(np.mean(own > hs.LEARNED_THRESHOLD)) if fail.any() else None
+        collapse = float(np.mean(own > htrain.LEARNED_THRESHOLD)) if fail.any() else None
         d = rec.astype(float) - mf
         sd = d.std(ddof=1) if n > 1 else 0.0
         # None: undefined (every example disagrees the same way; JSON has no inf)

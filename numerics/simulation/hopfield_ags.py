@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 from scipy import stats as sps
 
-from . import hopfield as hs
+from . import hopfield_dynamics as hd
 
 
 def random_patterns(P, N, rng):
@@ -43,8 +43,8 @@ def one_step_flips(N, alpha, instances, seed):
     P = max(2, int(round(alpha * N)))
     flips = total = 0
     for i in range(instances):
-        X = random_patterns(P, N, hs.rng_for(seed, 101, N, i))
-        J = hs.hebb(X)
+        X = random_patterns(P, N, hd.rng_for(seed, 101, N, i))
+        J = hd.hebb(X)
         h = X.astype(float) @ J
         flips += int(np.count_nonzero(X * h < 0))
         total += P * N
@@ -63,7 +63,7 @@ def a_L(L):
 def mixture_overlaps(N, L, instances, seed, steps=10):
     vals = []
     for i in range(instances):
-        X = random_patterns(L, N, hs.rng_for(seed, 202, N, L, i)).astype(float)
+        X = random_patterns(L, N, hd.rng_for(seed, 202, N, L, i)).astype(float)
         x = np.sign(X.sum(0))
         for _ in range(steps):
             # Hebb field through the patterns (rank L, no N x N matrix): h = J x with J_ii = 0
@@ -79,10 +79,10 @@ def retrieval_overlaps(N, alpha, instances, seed, sweeps=50):
     P = max(1, int(round(alpha * N)))
     ms = []
     for i in range(instances):
-        X = random_patterns(P, N, hs.rng_for(seed, 303, N, i))
-        J = hs.hebb(X)
+        X = random_patterns(P, N, hd.rng_for(seed, 303, N, i))
+        J = hd.hebb(X)
         n = min(P, 10)
-        fin, _ = hs.asynchronous(J, X[:n], X[:n], sweeps, seed * 1000 + i)
+        fin, _ = hd.asynchronous(J, X[:n], X[:n], sweeps, seed * 1000 + i)
         ms.extend(fin.tolist())
     ms = np.array(ms)
     return {"P": P, "m_mean": float(ms.mean()), "m_se": float(ms.std(ddof=1) / math.sqrt(len(ms)))
