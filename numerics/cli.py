@@ -271,7 +271,7 @@ _STUDY_OPTIONS = {"lam": ("frontier",), "alpha": ("rates", "phase"), "eps": ("ph
 
 
 def cmd_study(args):
-    from . import raf_erm_studies as S
+    from .studies import raf_erm as S
     from .progress import Progress
     if args.study == "learners":
         for label, (model, params) in S.LEARNERS.items():
@@ -321,7 +321,16 @@ def cmd_study(args):
 
 def cmd_plot(args):
     from . import plotting
-    path = plotting.plot_from_cli(args)
+    from .params import check_output_file
+    # Same order of checks as before: --out, then (no --sweep) MODEL, then its --set values.
+    out = check_output_file(args.out, "--out")
+    params = None
+    if not args.sweep and args.model:
+        params = _model_sets(args, "solve")
+        if getattr(args, "exceptions", None):
+            params["exceptions"] = args.exceptions
+    path = plotting.plot(out, sweep=args.sweep, model=args.model, params=params, x=args.x,
+                         y=args.y.split(",") if args.y else None)
     print(f"figure: {path}")
     return 0
 

@@ -73,42 +73,46 @@ def _read_sweep(path):
     return header, recs
 
 
-def plot_from_cli(args):
-    """The `memgen plot` verb: every input (paths, model, parameters, --x) is checked before
-    any solve and before the figure is written."""
+def plot(out, *, sweep=None, model: str | None = None, params: dict | None = None,
+         x: str | None = None, y: list[str] | None = None) -> str:
+    """What ``memgen plot`` draws; returns the figure path(s) as one string.
+
+    ``sweep``: a sweep file (JSON lines with a header), plotted along ``x`` (a grid parameter
+    name; default the last one) -- or else ``model`` with its (already parsed) ``params``, solved
+    by continuation along ``x`` = "NAME=START:STOP:NUM"; a model with its own ``figures`` draws
+    those when ``x`` is None. ``y``: the quantities to draw (default: every one in the sweep, or
+    the model's order parameters and eps_gen). Every input is checked before any solve and before
+    the figure is written; the error messages name the ``memgen plot`` options."""
     from . import api
-    from .cli import _model_sets
     from .params import check_input_file, check_output_file
-    out = check_output_file(args.out, "--out")
-    if args.sweep:
-        check_input_file(args.sweep, "--sweep")
-        header, recs = _read_sweep(args.sweep)
-        xname = args.x or list(header["grid"])[-1]
+    out = check_output_file(out, "--out")
+    if sweep:
+        check_input_file(sweep, "--sweep")
+        header, recs = _read_sweep(sweep)
+        xname = x or list(header["grid"])[-1]
         if xname not in header["grid"]:
             raise InputError(f"--x '{xname}': the sweep's grid parameters are "
                              f"{', '.join(header['grid'])}")
-        ynames = args.y.split(",") if args.y else sorted(
+        ynames = list(y) if y else sorted(
             {k for r in recs for k in list(r["observables"]) + list(r["order_params"])})
         recs.sort(key=lambda r: r["params"][xname])
         return plot_curves(recs, xname, ynames, out, f"{header['model']} sweep")
-    if not args.model:
+    if not model:
         raise InputError("plot needs MODEL and --x NAME=START:STOP:NUM (or --sweep FILE)")
-    fixed = _model_sets(args, "solve")
-    if getattr(args, "exceptions", None):
-        fixed["exceptions"] = args.exceptions
-    if not args.x and hasattr(api.model(args.model), "figures"):
+    fixed = dict(params or {})
+    if not x and hasattr(api.model(model), "figures"):
         # Models with their own figures (ti-krr: margin matrices and the threshold diagram).
-        api.check_input("solve", args.model, fixed)
-        paths = api.model(args.model).figures(fixed, out_dir=str(out.parent))
+        api.check_input("solve", model, fixed)
+        paths = api.model(model).figures(fixed, out_dir=str(out.parent))
         return ", ".join(map(str, paths))
-    if not args.x:
+    if not x:
         raise InputError("plot needs MODEL and --x NAME=START:STOP:NUM (or --sweep FILE)")
-    name, values = api.parse_grid(args.x)
-    m = api.model(args.model)
-    c = api.continuation(args.model, name, values, fixed, both=False)
+    name, values = api.parse_grid(x)
+    m = api.model(model)
+    c = api.continuation(model, name, values, fixed, both=False)
     recs = [r.to_dict() for r in c.forward.results]
-    ynames = args.y.split(",") if args.y else list(m.order_names) + ["eps_gen"]
+    ynames = list(y) if y else list(m.order_names) + ["eps_gen"]
     return plot_curves(recs, name, ynames, out,
-                       f"{args.model} " + ", ".join(
+                       f"{model} " + ", ".join(
                            f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}"
                            for k, v in fixed.items()))
