@@ -320,17 +320,33 @@ def cmd_study(args):
 
 
 def cmd_plot(args):
-    from . import plotting
+    """Inputs in this order, all before any solve: --out, --sweep (or MODEL), --set, --x."""
+    from . import api, plotting
     from .params import check_output_file
-    # Same order of checks as before: --out, then (no --sweep) MODEL, then its --set values.
     out = check_output_file(args.out, "--out")
-    params = None
-    if not args.sweep and args.model:
-        params = _model_sets(args, "solve")
-        if getattr(args, "exceptions", None):
-            params["exceptions"] = args.exceptions
-    path = plotting.plot(out, sweep=args.sweep, model=args.model, params=params, x=args.x,
-                         y=args.y.split(",") if args.y else None)
+    y = args.y.split(",") if args.y else None
+    if args.sweep:
+        print(f"figure: {plotting.plot_sweep(args.sweep, out, x=args.x, y=y)}")
+        return 0
+    if not args.model:
+        raise InputError("plot needs MODEL and --x NAME=START:STOP:NUM (or --sweep FILE)")
+    fixed = _model_sets(args, "solve")
+    if getattr(args, "exceptions", None):
+        fixed["exceptions"] = args.exceptions
+    m = api.model(args.model)
+    if not args.x and hasattr(m, "figures"):
+        # Models with their own figures (ti-krr: margin matrices and the threshold diagram).
+        api.check_input("solve", args.model, fixed)
+        paths = m.figures(fixed, out_dir=str(out.parent))
+        print(f"figure: {', '.join(map(str, paths))}")
+        return 0
+    if not args.x:
+        raise InputError("plot needs MODEL and --x NAME=START:STOP:NUM (or --sweep FILE)")
+    name, values = api.parse_grid(args.x)
+    c = api.continuation(args.model, name, values, fixed, both=False)
+    recs = [r.to_dict() for r in c.forward.results]
+    path = plotting.plot_curves(recs, name, y or list(m.order_names) + ["eps_gen"], out,
+                                plotting.title(args.model, fixed))
     print(f"figure: {path}")
     return 0
 

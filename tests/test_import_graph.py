@@ -6,8 +6,11 @@ import that closes a cycle still ties the two modules together), relative import
 against the module's package, and ``from P import name`` is an edge to ``P.name`` when that is a
 module, else to ``P``. Importing ``A.B.C`` also runs ``A.B``'s ``__init__``, so an edge to a module
 is an edge to each package above it too, except a module's own enclosing packages (Python has
-initialised those before the module runs, so such an edge closes no real cycle). Imports by string
-(``importlib.import_module``: the model registry, special functions) are not in the graph.
+initialised those before the module runs, so such an edge closes no real cycle). Imports by name
+(``importlib.import_module``): a constant name is an edge; a computed one in a package's
+``__init__`` (the model registry, models/__init__.py) is taken to import every module of that
+package, since any of them may be loaded through it; elsewhere (the special-function records) the
+name comes from data and is not in the graph.
 """
 from __future__ import annotations
 
@@ -62,6 +65,13 @@ def _targets(name: str, tree: ast.AST, modules: dict[str, Path], pkg: str) -> se
                 mod = node.module
             found.add(mod)
             found.update(f"{mod}.{a.name}" for a in node.names)
+        elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+              and node.func.attr == "import_module" and node.args):
+            arg = node.args[0]
+            if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+                found.add(arg.value)
+            elif _is_package(name, modules):
+                found.update(m for m in modules if m.startswith(name + "."))
     out = set()
     for t in found:
         # ``from P import name``: a module when P.name is one; else the nearest module above it
@@ -146,22 +156,24 @@ def test_cycle_finder_finds_known_cycles():
 
 def test_graph_sees_relative_function_level_and_package_imports(tmp_path):
     """A throwaway package: a function-level relative import, ``from . import sub`` (an edge to
-    the submodule), an absolute import, and an import of a subpackage's module (an edge to the
-    subpackage's __init__ too)."""
+    the submodule), an absolute import, an import of a subpackage's module (an edge to the
+    subpackage's __init__ too) and a package importing its modules by computed name."""
     pkg = tmp_path / "p"
     (pkg / "sub").mkdir(parents=True)
     (pkg / "__init__.py").write_text("")
     (pkg / "a.py").write_text("def f():\n    from .b import g\n    return g\n")
     (pkg / "b.py").write_text("from . import c\nimport os\n")
     (pkg / "c.py").write_text("from p.sub.d import x\n")
-    (pkg / "sub" / "__init__.py").write_text("")
+    (pkg / "sub" / "__init__.py").write_text(
+        "import importlib\ndef get(n):\n    return importlib.import_module(f'{__name__}.{n}')\n")
     (pkg / "sub" / "d.py").write_text("from .. import a\nx = 1\n")
     g = import_graph(pkg, "p")
     assert g["p.a"] == {"p.b"}
     assert g["p.b"] == {"p.c"}
     assert g["p.c"] == {"p.sub", "p.sub.d"}
     assert g["p.sub.d"] == {"p.a"}
-    assert cycles(g) == [["p.a", "p.b", "p.c", "p.sub.d"]]
+    assert g["p.sub"] == {"p.sub.d"}  # the registry-style computed import
+    assert cycles(g) == [["p.a", "p.b", "p.c", "p.sub", "p.sub.d"]]
 
 
 def test_allowed_edges_exist():
@@ -181,3 +193,13 @@ def test_numerics_import_graph_has_no_cycle():
         edges = sorted((a, b) for a in comp for b in g[a] if b in inside)
         detail.append(", ".join(f"{_short(a)} -> {_short(b)}" for a, b in edges))
     assert not found, "import cycles:\n" + "\n".join(detail)
+
+
+def test_simulation_imports_nothing_from_models():
+    """The layering: models import their simulation, a simulation never imports a model module
+    (what both need lives in numerics/common/)."""
+    g = import_graph()
+    sim, mod = f"{PKG}.simulation", f"{PKG}.models"
+    bad = sorted((_short(a), _short(b)) for a, bs in g.items() if a.startswith(sim)
+                 for b in bs if b == mod or b.startswith(mod + "."))
+    assert not bad, bad

@@ -27,7 +27,7 @@ from ..errors import InputError, ParameterError
 from ..model import SaddlePointModel
 from ..params import ParamSpec, refine
 from ..results import Result
-from .ti_krr_exceptions import parse_exceptions
+from ..common.ti_krr_exceptions import parse_exceptions
 
 _KSIG = types.FunctionType(types.void(types.float64[::1], types.float64[::1],
                                       types.float64[::1]))

@@ -1,7 +1,6 @@
 """ti-krr's ``exceptions`` parameter "a>b,..." (item a beats the higher item b): parsing.
 
-Its own module so that numerics/simulation/ti_krr.py can parse the same specification without
-importing the model (models import simulation, never the other way round).
+Shared by models/ti_krr.py and simulation/ti_krr.py (see numerics/common/__init__.py).
 """
 from __future__ import annotations
 
