@@ -19,7 +19,7 @@ from . import resources as _resources
 from .continuation import continuation as _continuation
 from .sweep import parse_grid, sweep as _sweep
 
-__all__ = ["list_models", "model", "solve", "boundary", "capacity", "continuation", "sweep",
+__all__ = ["list_models", "model", "solve", "boundary", "continuation", "sweep",
            "simulate", "verify", "parse_grid", "derive", "check_derivations", "optimize"]
 
 _SOLVE_OPTIONS = ("init", "method", "mixing", "tol", "max_iter", "trace")
@@ -154,11 +154,6 @@ def boundary(model_name: str, params: dict | None = None, **kw):
     m = check_input("boundary", model_name, merged)
     _check(m, "boundary", merged)
     return m.boundary(merged)
-
-
-def capacity(eps: float, kappa: float = 0.0):
-    """raf-gardner capacity alpha_c(eps, kappa) with R at capacity (attributes alpha_c, R, error)."""
-    return _models.get("raf-gardner").capacity(eps, kappa)
 
 
 def continuation(model_name: str, parameter: str, values, params: dict | None = None, *,

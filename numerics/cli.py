@@ -271,7 +271,7 @@ _STUDY_OPTIONS = {"lam": ("frontier",), "alpha": ("rates", "phase"), "eps": ("ph
 
 
 def cmd_study(args):
-    from . import raf_erm_studies as S
+    from .studies import raf_erm as S
     from .progress import Progress
     if args.study == "learners":
         for label, (model, params) in S.LEARNERS.items():
@@ -320,8 +320,33 @@ def cmd_study(args):
 
 
 def cmd_plot(args):
-    from . import plotting
-    path = plotting.plot_from_cli(args)
+    """Inputs in this order, all before any solve: --out, --sweep (or MODEL), --set, --x."""
+    from . import api, plotting
+    from .params import check_output_file
+    out = check_output_file(args.out, "--out")
+    y = args.y.split(",") if args.y else None
+    if args.sweep:
+        print(f"figure: {plotting.plot_sweep(args.sweep, out, x=args.x, y=y)}")
+        return 0
+    if not args.model:
+        raise InputError("plot needs MODEL and --x NAME=START:STOP:NUM (or --sweep FILE)")
+    fixed = _model_sets(args, "solve")
+    if getattr(args, "exceptions", None):
+        fixed["exceptions"] = args.exceptions
+    m = api.model(args.model)
+    if not args.x and hasattr(m, "figures"):
+        # Models with their own figures (ti-krr: margin matrices and the threshold diagram).
+        api.check_input("solve", args.model, fixed)
+        paths = m.figures(fixed, out_dir=str(out.parent))
+        print(f"figure: {', '.join(map(str, paths))}")
+        return 0
+    if not args.x:
+        raise InputError("plot needs MODEL and --x NAME=START:STOP:NUM (or --sweep FILE)")
+    name, values = api.parse_grid(args.x)
+    c = api.continuation(args.model, name, values, fixed, both=False)
+    recs = [r.to_dict() for r in c.forward.results]
+    path = plotting.plot_curves(recs, name, y or list(m.order_names) + ["eps_gen"], out,
+                                plotting.title(args.model, fixed))
     print(f"figure: {path}")
     return 0
 

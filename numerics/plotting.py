@@ -37,6 +37,9 @@ def _value(record, name):
 
 
 def plot_curves(records, xname, ynames, path, title=""):
+    """Curves ``ynames`` of result records (``Result.to_dict()``) against the parameter ``xname``,
+    drawn only through converged points (non-converged ones marked on the axis); returns the
+    path."""
     plt = _plt()
     fig, ax = plt.subplots(figsize=(6, 4))
     x = np.array([r["params"][xname] for r in records], float)
@@ -73,42 +76,26 @@ def _read_sweep(path):
     return header, recs
 
 
-def plot_from_cli(args):
-    """The `memgen plot` verb: every input (paths, model, parameters, --x) is checked before
-    any solve and before the figure is written."""
-    from . import api
-    from .cli import _model_sets
+def plot_sweep(sweep, out, x: str | None = None, y: list[str] | None = None) -> str:
+    """Figure of a sweep file (JSON lines with a header) along ``x`` (a grid parameter name;
+    default the last one) with the quantities ``y`` (default: every one in the file); returns the
+    figure path. Inputs are checked before the figure is written; the messages name the ``memgen
+    plot`` options."""
     from .params import check_input_file, check_output_file
-    out = check_output_file(args.out, "--out")
-    if args.sweep:
-        check_input_file(args.sweep, "--sweep")
-        header, recs = _read_sweep(args.sweep)
-        xname = args.x or list(header["grid"])[-1]
-        if xname not in header["grid"]:
-            raise InputError(f"--x '{xname}': the sweep's grid parameters are "
-                             f"{', '.join(header['grid'])}")
-        ynames = args.y.split(",") if args.y else sorted(
-            {k for r in recs for k in list(r["observables"]) + list(r["order_params"])})
-        recs.sort(key=lambda r: r["params"][xname])
-        return plot_curves(recs, xname, ynames, out, f"{header['model']} sweep")
-    if not args.model:
-        raise InputError("plot needs MODEL and --x NAME=START:STOP:NUM (or --sweep FILE)")
-    fixed = _model_sets(args, "solve")
-    if getattr(args, "exceptions", None):
-        fixed["exceptions"] = args.exceptions
-    if not args.x and hasattr(api.model(args.model), "figures"):
-        # Models with their own figures (ti-krr: margin matrices and the threshold diagram).
-        api.check_input("solve", args.model, fixed)
-        paths = api.model(args.model).figures(fixed, out_dir=str(out.parent))
-        return ", ".join(map(str, paths))
-    if not args.x:
-        raise InputError("plot needs MODEL and --x NAME=START:STOP:NUM (or --sweep FILE)")
-    name, values = api.parse_grid(args.x)
-    m = api.model(args.model)
-    c = api.continuation(args.model, name, values, fixed, both=False)
-    recs = [r.to_dict() for r in c.forward.results]
-    ynames = args.y.split(",") if args.y else list(m.order_names) + ["eps_gen"]
-    return plot_curves(recs, name, ynames, out,
-                       f"{args.model} " + ", ".join(
-                           f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}"
-                           for k, v in fixed.items()))
+    out = check_output_file(out, "--out")
+    check_input_file(sweep, "--sweep")
+    header, recs = _read_sweep(sweep)
+    xname = x or list(header["grid"])[-1]
+    if xname not in header["grid"]:
+        raise InputError(f"--x '{xname}': the sweep's grid parameters are "
+                         f"{', '.join(header['grid'])}")
+    ynames = list(y) if y else sorted(
+        {k for r in recs for k in list(r["observables"]) + list(r["order_params"])})
+    recs.sort(key=lambda r: r["params"][xname])
+    return plot_curves(recs, xname, ynames, out, f"{header['model']} sweep")
+
+
+def title(model: str, params: dict) -> str:
+    """'MODEL k=v, ...': the title of a model's curves at fixed ``params``."""
+    return f"{model} " + ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}"
+                                   for k, v in params.items())

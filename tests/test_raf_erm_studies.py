@@ -1,4 +1,4 @@
-"""memgen study frontier | rates | phase (numerics/raf_erm_studies.py).
+"""memgen study frontier | rates | phase (numerics/studies/raf_erm.py).
 
 Every number is checked against a route independent of the study code: the closed-form optimal
 ridge lam* = pi/(2(1-eps)^2) - 1 (Aubin et al. 2020; kernel ridge: mu1^2 lam* - mustar^2 by the
@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from memgenkit.numerics import api
-from memgenkit.numerics import raf_erm_studies as S
+from memgenkit.numerics.studies import raf_erm as S
 from memgenkit.numerics.cli import main
 from memgenkit.numerics.kernels import versions
 from memgenkit.numerics.models.raf_erm import activation_coefficients
@@ -209,10 +209,10 @@ def test_bad_input_exit_2(args, needle, tmp_path, capsys):
 def test_process_exit_2_without_traceback_and_module_entry(capsys):
     for args, needle in ((["phase", "--alpha", "1:2"], "--alpha"),
                          (["frontier", "--learner", "svm"], "--learner 'svm'")):
-        p = subprocess.run([sys.executable, "-m", "memgenkit.numerics.raf_erm_studies", *args],
+        p = subprocess.run([sys.executable, "-m", "memgenkit.numerics.cli", "study", *args],
                            capture_output=True, text=True)
         assert p.returncode == 2 and "Traceback" not in p.stderr
         assert len(p.stderr.strip().splitlines()) == 1 and needle in p.stderr
-    assert S.main(["learners"]) == 0
+    assert main(["study", "learners"]) == 0
     out = capsys.readouterr().out
     assert all(label in out for label in S.LEARNERS)

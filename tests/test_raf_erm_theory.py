@@ -147,7 +147,7 @@ def test_separable_logistic_converges_at_tiny_lam(model):
     objective is lam-strongly convex, so the saddle point exists at every lam > 0 and is
     returned (no 'runs away'); the separability is stated in the message. Above capacity the
     lam -> 0 limit is finite. (The log(1/lam) law is checked in test_raf_erm_separable.py.)"""
-    cap = api.capacity(0.2, 0.0).alpha_c
+    cap = api.boundary("raf-gardner", eps=0.2, kappa=0.0).observables["alpha_c"]
     sols = [model.solve(dict(alpha=1.0, eps=0.2, lam=lam, loss="logistic"))
             for lam in (1e-2, 1e-4, 1e-6, 1e-8, 1e-12)]
     assert 1.0 < cap and all(r.converged for r in sols)

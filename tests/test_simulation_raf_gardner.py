@@ -420,16 +420,16 @@ def test_capacities_do_not_depend_on_alpha_c_guess():
 # ---------------------------------------------------------------------------
 @pytest.fixture
 def alpha_c_theory():
-    """alpha_c(eps, kappa) from memgenkit.numerics.api.capacity, or skip."""
+    """alpha_c(eps, kappa) from memgenkit.numerics.api.boundary, or skip."""
     try:
         from memgenkit.numerics import api
     except Exception:  # noqa: BLE001 - any import failure means "not available"
         pytest.skip("theory not available")
-    if not hasattr(api, "capacity"):
+    if not hasattr(api, "boundary"):
         pytest.skip("theory not available")
 
     def get(eps, kappa):
-        return float(api.capacity(eps, kappa).alpha_c)
+        return float(api.boundary("raf-gardner", eps=eps, kappa=kappa).observables["alpha_c"])
 
     return get
 

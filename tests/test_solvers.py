@@ -99,7 +99,7 @@ def test_continuation_both_directions_agree_and_track_capacity():
 
 
 def test_continuation_keeps_unsat_points_as_not_converged():
-    ac = api.capacity(0.5).alpha_c
+    ac = api.boundary("raf-gardner", eps=0.5, kappa=0.0).observables["alpha_c"]
     c = api.continuation("raf-gardner", "alpha", [0.5 * ac, 0.9 * ac, 1.1 * ac], eps=0.5,
                          both=False)
     assert [r.converged for r in c.forward.results] == [True, True, False]

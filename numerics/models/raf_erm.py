@@ -32,9 +32,10 @@ import math
 
 import numpy as np
 
-from ..errors import InputError, ParameterError
+from ..errors import InputError
 from ..model import GlmModel
 from ..params import ParamSpec
+from ..common.activations import activation_coefficients
 from ..results import Result
 
 LOSSES = ("square", "hinge", "logistic")
@@ -48,28 +49,6 @@ def q_bound(params) -> float:
     n loss(0), and the minimum is below it, so (lam/2)|theta|^2 <= n loss(0)."""
     ell0 = LOSS_AT_ZERO[params["loss"]]
     return 2.0 * params["alpha"] * params["mu1"] ** 2 * ell0 / params["lam"]
-
-
-def activation_coefficients(name: str) -> tuple[float, float, float]:
-    """(mu0, mu1, mustar) of a random-feature activation on z ~ N(0, 1)."""
-    if name == "linear":
-        return 0.0, 1.0, 0.0
-    if name == "sign":
-        return 0.0, math.sqrt(2 / math.pi), math.sqrt(1 - 2 / math.pi)
-    if name == "relu":
-        mu0, mu1 = 1 / math.sqrt(2 * math.pi), 0.5
-        return mu0, mu1, math.sqrt(0.5 - mu0**2 - mu1**2)
-    if name == "erf":
-        mu1 = 2 / math.sqrt(3 * math.pi)
-        second = 2 / math.pi * math.asin(2 / 3)
-        return 0.0, mu1, math.sqrt(second - mu1**2)
-    if name == "tanh":
-        x, w = np.polynomial.hermite_e.hermegauss(200)
-        w = w / w.sum()
-        s = np.tanh(x)
-        mu1 = float(w @ (x * s))
-        return 0.0, mu1, math.sqrt(float(w @ s**2) - mu1**2)
-    raise ParameterError("activation", name, "activation in {sign, relu, erf, tanh, linear}")
 
 
 def apply_activation(params: dict):

@@ -27,6 +27,7 @@ from ..errors import InputError, ParameterError
 from ..model import SaddlePointModel
 from ..params import ParamSpec, refine
 from ..results import Result
+from ..common.ti_krr_exceptions import parse_exceptions
 
 _KSIG = types.FunctionType(types.void(types.float64[::1], types.float64[::1],
                                       types.float64[::1]))
@@ -309,38 +310,6 @@ RESOLUTION = 1e-12
 
 
 # -- input parsing --------------------------------------------------------------------------------
-def parse_exceptions(spec, n: int | None = None) -> list[tuple[int, int]]:
-    """'6>4,9>5' (or [(6, 4), (9, 5)]) -> [(6, 4), (9, 5)]: item a beats the higher item b."""
-    if spec is None or spec == "" or spec == []:
-        return []
-    items = spec
-    if isinstance(spec, str):
-        items = []
-        for part in spec.replace(" ", "").split(","):
-            if not part:
-                continue
-            if part.count(">") != 1:
-                raise InputError(f"malformed exception '{part}': expected a>b (item a beats the "
-                                 "higher item b, a >= b + 2), e.g. --exceptions 6>4,9>5")
-            a, b = part.split(">")
-            try:
-                items.append((int(a), int(b)))
-            except ValueError:
-                raise InputError(f"malformed exception '{part}': items are integers") from None
-    out = []
-    for a, b in items:
-        a, b = int(a), int(b)
-        if a < b + 2:
-            raise InputError(f"exception '{a}>{b}' is not an exception: need a >= b + 2 (the "
-                             "lower item a beats a higher item b that is not adjacent)")
-        if b < 1 or (n is not None and a > n):
-            raise InputError(f"exception '{a}>{b}': items must lie in 1..{n}")
-        if (a, b) in out:
-            raise InputError(f"exception '{a}>{b}' is listed twice")
-        out.append((a, b))
-    return sorted(out)
-
-
 def parse_pairs(spec, n: int) -> list[tuple[int, int]]:
     """'3-8,10-2' (or [(3, 8), (10, 2)]) -> [(3, 8), (10, 2)]: ordered pairs "i against j"."""
     if spec is None or spec == "" or spec == []:

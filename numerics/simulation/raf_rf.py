@@ -25,7 +25,7 @@ from functools import partial
 import numpy as np
 
 from ..errors import InputError
-from ..models.raf_erm import activation_coefficients
+from ..common.activations import activation_coefficients
 from . import raf_erm as erm
 
 DEFAULT_LADDER = (100, 200, 400)

@@ -271,7 +271,7 @@ def _network_section(kind, theory, samples, widths, pairs_mask):
 def run_verify(model, v, widths, instances, seed, quick=False, progress=None):
     n = v["n"]
     exc_spec = v["exceptions"]
-    from ..models.ti_krr import parse_exceptions
+    from ..common.ti_krr_exceptions import parse_exceptions
     exc = parse_exceptions(exc_spec, n)
     rng = np.random.default_rng(np.random.SeedSequence(entropy=int(seed), spawn_key=(0,)))
     t0 = time.perf_counter()
@@ -413,7 +413,7 @@ def plot_figures(model, v, out_dir):
     paths.append(str(p))
 
     # Threshold diagram: margins depend on (c, lam) only through mu = 2 (c + lam)/(1 - c).
-    from ..models.ti_krr import parse_exceptions
+    from ..common.ti_krr_exceptions import parse_exceptions
     exc = parse_exceptions(exc_spec, n)
     Gp = model.pair_groups(n, exc)
     test = np.isin(Gp, model.TEST_GROUPS)
@@ -453,5 +453,5 @@ def plot_figures(model, v, out_dir):
 
 
 def model_parse(spec, n):
-    from ..models.ti_krr import parse_exceptions
+    from ..common.ti_krr_exceptions import parse_exceptions
     return parse_exceptions(spec, n)

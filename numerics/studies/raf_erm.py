@@ -11,10 +11,9 @@
 Every point keeps its solver status; non-converged points are recorded and listed, never drawn
 through or classified. Every record carries the study parameters, the derivation hash of each model
 used and the toolchain versions. ``memgen study frontier|rates|phase`` is the command line over
-this module (``python -m memgenkit.numerics.raf_erm_studies ...`` delegates to it); in a
-notebook::
+this module; in a notebook::
 
-    from memgenkit.numerics import raf_erm_studies as S
+    from memgenkit.numerics.studies import raf_erm as S
     rec = S.frontier(alpha=2, eps=0.2, learners=["ridge", "kernel ridge relu"])
     S.write(rec, "out")       # out/raf-frontier-alpha2-eps0.2.{json,png}
     print(S.table(rec))
@@ -32,10 +31,10 @@ import re
 
 import numpy as np
 
-from . import api
-from .errors import InputError
-from .kernels import versions
-from .results import _clean
+from .. import api
+from ..errors import InputError
+from ..kernels import versions
+from ..results import _clean
 
 BAYES = "raf-bayes"
 
@@ -67,7 +66,7 @@ def parse_values(option: str, spec, log: bool = False) -> list[float]:
     """Grid values from ``START:STOP:NUM`` (endpoints included; geometric when ``log``) or
     ``v1,v2,...``; a list of numbers passes through. Sorted, duplicates dropped. Errors name
     ``option``."""
-    from .params import OPTIONS
+    from ..params import OPTIONS
     most = OPTIONS["grid_points"].maximum
     scale = "log-spaced, START and STOP > 0" if log else "linear"
     msg = (f"malformed {option} '{spec}': expected START:STOP:NUM ({scale}; finite START and "
@@ -105,7 +104,7 @@ def _value(v: str):
 def resolve_learner(name) -> tuple[str, str, dict]:
     """(label, model, parameters) of a learner: a LEARNERS label (any case), a (label, (model,
     params)) pair, or an inline ``MODEL:name=value,...``."""
-    from .models import MODELS
+    from ..models import MODELS
     if isinstance(name, tuple):
         label, (model, params) = name
         return str(label), model, dict(params)
@@ -242,7 +241,7 @@ def frontier(alpha=2.0, eps=0.2, lams=None, learners=None, progress=None) -> dic
 
 
 def plot_frontier(rec, path):
-    from .plotting import _plt, _segments
+    from ..plotting import _plt, _segments
     plt = _plt()
     fig, ax = plt.subplots(figsize=(7, 4.8))
     for i, (label, c) in enumerate(rec["curves"].items()):
@@ -345,7 +344,7 @@ def rates(eps=0.2, alphas=None, learners=None, lam=None, progress=None) -> dict:
 
 
 def plot_rates(rec, path):
-    from .plotting import _plt
+    from ..plotting import _plt
     plt = _plt()
     fig, ax = plt.subplots(figsize=(6.5, 4.6))
     for i, (label, s) in enumerate(rec["series"].items()):
@@ -457,7 +456,7 @@ def plot_phase(rec, path):
     from matplotlib.colors import ListedColormap
     from matplotlib.patches import Patch
 
-    from .plotting import _plt
+    from ..plotting import _plt
     plt = _plt()
     p = rec["params"]
     A, E = np.array(p["alpha"]), np.array(p["eps"])
@@ -517,7 +516,7 @@ _PLOTS = {"frontier": plot_frontier, "rates": plot_rates, "phase": plot_phase}
 def write(rec, out_dir) -> dict:
     """Write the record as JSON and its figure (PNG) into ``out_dir`` (created when its parent
     exists; never above it); returns both paths."""
-    from .params import check_output_dir
+    from ..params import check_output_dir
     out = check_output_dir(out_dir, "--out")
     out.mkdir(exist_ok=True)
     base = tag(rec)
@@ -604,14 +603,3 @@ def unconverged_curves(rec) -> list[str]:
         return [k for k, s in rec["series"].items() if s["fit"] is None]
     return [] if any(c["converged"] for row in rec["grid"] for c in row) else ["phase"]
 
-
-def main(argv=None):
-    """``python -m memgenkit.numerics.raf_erm_studies STUDY [options]`` = ``memgen study ...``."""
-    import sys
-
-    from .cli import main as cli_main
-    return cli_main(["study", *(sys.argv[1:] if argv is None else argv)])
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
