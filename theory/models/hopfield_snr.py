@@ -399,11 +399,11 @@ def _test_prediction(d):
         p3 = sp.integrate(sp.expand(ws[3] * sp.exp(-ws[3] * t) * Q), (t, 0, sp.oo))
         ok &= sp.simplify(within - (1 - p3)) == 0
     d.step("test reconstruction from learned features",
-           "The spec's claim: a test example is reconstructed when all its L features are "
+           "The claim to test: a test example is reconstructed when all its L features are "
            "learned. Measured, this is necessary, not sufficient (an unseen L-mixture of learned "
            "features can still collapse onto its strongest feature), so the fraction of examples "
            "with all features learned, P(S in K), is an upper bound on the reconstructed "
-           "fraction (simulation/hopfield_snr_sim.py verifies the inclusion law, the necessity "
+           "fraction (simulation/hopfield_snr.py verifies the inclusion law, the necessity "
            "and the bound). P(S in K) = sum over ordered L-tuples (k_1..k_L) of distinct "
            "members of the learned set K of prod_j w_(k_j)/(1 - w_(k_1) - ... - w_(k_(j-1))). "
            "Checked exactly for D = 4, K = {1, 2, 3}, L = 2, 3 against 1 - p_4 from the clock "
