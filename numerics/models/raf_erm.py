@@ -309,7 +309,6 @@ class RafErm(GlmModel):
 
     def cost(self, verb: str, params: dict, **opts):
         from ..resources import ladder, sizes
-        from ..simulation import raf_erm as sim
         if verb == "simulate":
             N, inst = int(opts.get("N") or 200), int(opts.get("instances") or 20)
             n = max(2, round(params["alpha"] * N))
@@ -318,6 +317,9 @@ class RafErm(GlmModel):
                           f"{inst} instances one after another")
         if verb != "verify":
             return None
+        # imported only here: the simulation module pulls in scipy.stats (~1 s), which a solve
+        # (cost is asked for every verb) must not pay
+        from ..simulation import raf_erm as sim
         exact = opts.get("exact_kernel")
         if exact is None:
             exact = params.get("activation") in sim.EXACT_KERNELS
