@@ -2,8 +2,8 @@
 
 Each record here has a twin of the same ``name`` in ``memgenkit.theory.special_registry`` (sympy
 class, mpmath implementation, the name codegen prints). The split follows the layers: this module
-imports no sympy (of theory/ only the plain-Python ``named_registry``; the solve path loads it
-through ``kernels.cache_key``), and theory/ never imports numerics/. ``tests/test_special_registry.py`` checks that the two halves
+imports neither sympy nor theory/ (the solve path loads it through ``kernels.cache_key``), and
+theory/ never imports numerics/. ``tests/test_special_registry.py`` checks that the two halves
 agree and holds every record to its declared accuracy against the mpmath implementation.
 
 A record declares
@@ -31,8 +31,6 @@ from pathlib import Path
 from typing import Callable
 
 import numpy as np
-
-from memgenkit.theory.named_registry import NamedRegistry  # plain Python, no sympy
 
 
 @dataclass(frozen=True)
@@ -75,11 +73,28 @@ class NumbaSpecial:
         return Path(importlib.util.find_spec(self.module).origin)
 
 
-_REGISTRY = NamedRegistry("special function")
-register = _REGISTRY.register
-unregister = _REGISTRY.unregister
-records = _REGISTRY.records  # in registration order (codegen emits import lines in this order)
-get = _REGISTRY.get
+_RECORDS: dict[str, NumbaSpecial] = {}
+
+
+def register(record: NumbaSpecial) -> NumbaSpecial:
+    """Add a record; a different record under a name already taken is an error."""
+    old = _RECORDS.get(record.name)
+    if old is not None and old != record:
+        raise ValueError(f"special function {record.name!r} is already registered")
+    _RECORDS[record.name] = record
+    return record
+
+
+def unregister(name: str) -> None:
+    _RECORDS.pop(name)
+
+
+def records() -> tuple[NumbaSpecial, ...]:
+    return tuple(_RECORDS.values())
+
+
+def get(name: str) -> NumbaSpecial:
+    return _RECORDS[name]
 
 
 def kernel_sources() -> list[Path]:
@@ -87,7 +102,7 @@ def kernel_sources() -> list[Path]:
     every registered implementation's module (each once, in registration order)."""
     here = Path(__file__).parent
     paths = [here / "quadrature.py"]
-    for r in _REGISTRY.records():
+    for r in _RECORDS.values():
         p = r.source_path()
         if p is not None and p not in paths:
             paths.append(p)

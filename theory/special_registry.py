@@ -34,7 +34,6 @@ from typing import Callable
 import sympy as sp
 
 from . import gaussian, prox, spectra
-from .named_registry import NamedRegistry
 
 
 @dataclass(frozen=True)
@@ -61,27 +60,45 @@ class SpecialFunction:
 
 _NUMERICS = "memgenkit.numerics."
 
-_REGISTRY = NamedRegistry("special function")
-register = _REGISTRY.register
-unregister = _REGISTRY.unregister
-records = _REGISTRY.records  # in registration order (codegen emits import lines in this order)
-get = _REGISTRY.get
+_RECORDS: dict[str, SpecialFunction] = {}
+
+
+def register(record: SpecialFunction) -> SpecialFunction:
+    """Add a record; a different record under a name already taken is an error."""
+    old = _RECORDS.get(record.name)
+    if old is not None and old != record:
+        raise ValueError(f"special function {record.name!r} is already registered")
+    _RECORDS[record.name] = record
+    return record
+
+
+def unregister(name: str) -> None:
+    _RECORDS.pop(name)
+
+
+def records() -> tuple[SpecialFunction, ...]:
+    """All records, in registration order (codegen emits import lines in this order)."""
+    return tuple(_RECORDS.values())
+
+
+def get(name: str) -> SpecialFunction:
+    return _RECORDS[name]
 
 
 def record_of(expr) -> SpecialFunction | None:
     """The record of an applied special function (``H(x)``), or None when it is not one."""
-    r = _REGISTRY.find(type(expr).__name__)
+    r = _RECORDS.get(type(expr).__name__)
     return r if r is not None and type(expr) is r.cls else None
 
 
 def sympy_namespace() -> dict:
     """Class name -> class, for rebuilding stored srepr strings."""
-    return {r.name: r.cls for r in _REGISTRY.records()}
+    return {r.name: r.cls for r in _RECORDS.values()}
 
 
 def mpmath_namespace() -> dict:
     """Class name -> mpmath implementation (``lambdify(..., modules=[this, "mpmath"])``)."""
-    return {r.name: r.mpmath for r in _REGISTRY.records()}
+    return {r.name: r.mpmath for r in _RECORDS.values()}
 
 
 for _record in (
