@@ -27,7 +27,7 @@ from ..errors import InputError, ParameterError
 from ..model import SaddlePointModel
 from ..params import ParamSpec, refine
 from ..results import Result
-from ..common.ti_krr_exceptions import parse_exceptions
+from ..common.ti_krr_exceptions import parse_exceptions, split_pairs
 
 _KSIG = types.FunctionType(types.void(types.float64[::1], types.float64[::1],
                                       types.float64[::1]))
@@ -314,20 +314,9 @@ def parse_pairs(spec, n: int) -> list[tuple[int, int]]:
     """'3-8,10-2' (or [(3, 8), (10, 2)]) -> [(3, 8), (10, 2)]: ordered pairs "i against j"."""
     if spec is None or spec == "" or spec == []:
         return []
-    items = spec
-    if isinstance(spec, str):
-        items = []
-        for part in spec.replace(" ", "").split(","):
-            if not part:
-                continue
-            bits = part.split("-")
-            try:
-                if len(bits) != 2:
-                    raise ValueError
-                items.append((int(bits[0]), int(bits[1])))
-            except ValueError:
-                raise InputError(f"malformed pair '{part}' in pairs: expected i-j with items "
-                                 f"i != j in 1..{n}, e.g. pairs=3-8,1-{n}") from None
+    items = split_pairs(spec, "-", lambda part: (
+        f"malformed pair '{part}' in pairs: expected i-j with items i != j in 1..{n}, e.g. "
+        f"pairs=3-8,1-{n}")) if isinstance(spec, str) else spec
     out = []
     for i, j in items:
         i, j = int(i), int(j)
