@@ -30,7 +30,7 @@ _SOLVE_OPTIONS = ("init", "method", "mixing", "tol", "max_iter", "trace")
 # options, paths): cheap, before any kernel is loaded and before any file is opened for writing.
 # Model-specific cross-parameter rules stay in the model's validate().
 def _boundary_models() -> list[str]:
-    return [n for n in _models.MODELS if hasattr(_models.get(n), "boundary")]
+    return [n for n in _models.MODELS if _models.get(n).has("boundary")]
 
 
 def check_input(verb: str, model_name: str, params: dict | None = None, *, grid=None,
@@ -49,7 +49,7 @@ def check_input(verb: str, model_name: str, params: dict | None = None, *, grid=
     if task is not None and task not in ("solve", "boundary"):
         raise InputError(f"unknown sweep task '{task}': choose solve or boundary")
     if verb == "boundary" or task == "boundary":
-        if not hasattr(m, "boundary"):
+        if not m.has("boundary"):
             raise InputError(f"model '{model_name}' has no boundary: models with one are "
                              f"{', '.join(_boundary_models())}")
         own = m.boundary_variable
@@ -84,7 +84,7 @@ def list_models() -> list[dict]:
         m = _models.get(name)
         out.append({"model": name, "doc": (type(m).__doc__ or "").strip().split("\n")[0],
                     "parameters": {s.name: s.describe() for s in m.param_specs()},
-                    "boundary": m.boundary_variable if hasattr(m, "boundary") else None})
+                    "boundary": m.boundary_variable if m.has("boundary") else None})
     return out
 
 

@@ -89,6 +89,38 @@ class SaddlePointModel:
         sizes are parameters or options overrides this with its formulas."""
         return None
 
+    # -- the model protocol: boundary, simulate, verify ----------------------------------------
+    # A model overrides what it has; the defaults answer in one line (InputError, exit 2 on the
+    # command line) instead of an AttributeError. A model with a boundary declares
+    # ``boundary_variable``, which is what the API and the battery read.
+    def has(self, verb: str) -> bool:
+        """Whether the model implements ``verb`` ("boundary", "simulate", "verify")."""
+        if verb == "boundary" and self.boundary_variable is None:
+            return False
+        return getattr(type(self), verb) is not getattr(SaddlePointModel, verb)
+
+    def _lacks(self, verb: str):
+        from .errors import InputError
+        return InputError(f"model '{self.name}' has no {verb} (`memgen list` shows what each "
+                          "model has)")
+
+    def boundary(self, params: dict | None = None, **kw) -> Result:
+        """The critical value of ``boundary_variable`` at ``params`` (e.g. raf-gardner's alpha_c
+        and R there), under its own name in ``observables``, with the solver's status."""
+        raise self._lacks("boundary")
+
+    def simulate(self, params: dict, *, N: int | None = None, instances: int | None = None,
+                 seed: int = 0) -> dict:
+        """Finite-N instances, each observable measured as the theory defines it: a dict with
+        "record" (parameters, seeds, per-instance values; JSON-able) and "table" (text)."""
+        raise self._lacks("simulate")
+
+    def verify(self, params: dict, *, Ns=None, instances=None, seed: int = 0, workers: int = 1,
+               out_dir="memgen-out", quick: bool = False, progress=None) -> dict:
+        """Theory against finite-N simulation with a verdict: a dict with "passed", "table",
+        "record", "figure" and "path" (the JSON record written to ``out_dir``)."""
+        raise self._lacks("verify")
+
     def precheck(self, params: dict) -> str | None:
         """Return a message if no saddle point exists at these parameters (e.g. UNSAT)."""
         return None

@@ -66,7 +66,7 @@ def _specs(name, verb=None):
 
 
 def _has_boundary(name):
-    return hasattr(models.get(name), "boundary")
+    return models.get(name).has("boundary")
 
 
 def _fmt(x):
