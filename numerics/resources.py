@@ -201,3 +201,24 @@ def sizes(value) -> str:
     if v != int(v):
         return f"{v:.6g}"
     return f"{v:.0f}" if abs(v) < 1e6 else f"{v:.3g}"
+
+
+def run_sizes(verb: str, opts: dict, *, N: int, instances: int, verify_instances,
+              simulation: str):
+    """The system sizes and instance count a ``simulate`` or ``verify`` call runs, or None for
+    any other verb. simulate: ``opts`` N and instances, else the defaults ``N``, ``instances``;
+    verify: ``opts`` Ns, else the QUICK_LADDER / DEFAULT_LADDER of the module
+    ``memgenkit.numerics.simulation.<simulation>``, and ``verify_instances`` = (quick, full).
+    The simulation module is imported only for verify: it can pull in scipy.stats (about 1 s),
+    which a solve (its cost is asked for too) must not pay."""
+    if verb == "simulate":
+        return [int(opts.get("N") or N)], int(opts.get("instances") or instances)
+    if verb != "verify":
+        return None
+    import importlib
+    quick = bool(opts.get("quick"))
+    Ns = opts.get("Ns")
+    if not Ns:
+        sim = importlib.import_module(f"memgenkit.numerics.simulation.{simulation}")
+        Ns = sim.QUICK_LADDER if quick else sim.DEFAULT_LADDER
+    return [int(x) for x in Ns], int(opts.get("instances") or verify_instances[0 if quick else 1])

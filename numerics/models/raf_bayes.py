@@ -58,17 +58,12 @@ class RafBayes(SaddlePointModel):
     # tests/test_resources.py); rough seconds ~1.2e-6 n N (up to 500 iterations of two
     # matrix-vector products, typically ~100).
     def cost(self, verb: str, params: dict, **opts):
-        from ..resources import Cost, ladder, sizes
-        from ..simulation import raf_bayes as sim
-        if verb == "simulate":
-            Ns, inst = [int(opts.get("N") or 400)], int(opts.get("instances") or 10)
-        elif verb == "verify":
-            quick = bool(opts.get("quick"))
-            Ns = [int(x) for x in (opts.get("Ns") or (sim.QUICK_LADDER if quick else
-                                                        sim.DEFAULT_LADDER))]
-            inst = int(opts.get("instances") or (10 if quick else 20))
-        else:
+        from ..resources import Cost, ladder, run_sizes, sizes
+        run = run_sizes(verb, opts, N=400, instances=10, verify_instances=(10, 20),
+                        simulation="raf_bayes")
+        if run is None:
             return None
+        Ns, inst = run
 
         def one(N):
             nN = float(max(2, round(params["alpha"] * N))) * N

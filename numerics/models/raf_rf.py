@@ -117,17 +117,12 @@ class RafRf(GlmModel):
                     5e-7 * (p * p + 4 * N * p + n * p) + 2e-10 * (n * p * N + m ** 3))
 
     def cost(self, verb: str, params: dict, **opts):
-        from ..resources import ladder, sizes
-        from ..simulation import raf_rf as sim
-        if verb == "simulate":
-            Ns, inst = [int(opts.get("N") or 200)], int(opts.get("instances") or 20)
-        elif verb == "verify":
-            quick = bool(opts.get("quick"))
-            Ns = [int(x) for x in (opts.get("Ns") or (sim.QUICK_LADDER if quick else
-                                                        sim.DEFAULT_LADDER))]
-            inst = int(opts.get("instances") or (20 if quick else 40))
-        else:
+        from ..resources import ladder, run_sizes, sizes
+        run = run_sizes(verb, opts, N=200, instances=20, verify_instances=(20, 40),
+                        simulation="raf_rf")
+        if run is None:
             return None
+        Ns, inst = run
         N = max(Ns)
         n, p = max(2, round(params["alpha"] * N)), max(1, round(params["psi"] * N))
         return ladder(lambda N: self._instance_cost(params, N), Ns, inst,
