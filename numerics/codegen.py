@@ -161,6 +161,9 @@ def generate_module(derivation_json: str, stem: str) -> str:
                    f"{p['description']!r}),")
     out.append(")")
     out.append(f"ORDER_PARAMETERS = {tuple(s.name for s in d['order_parameters'])!r}")
+    if d["metadata"].get("pairing"):
+        # theta_i is updated from the stationarity equation pairing[i] (theory/free_entropy.py)
+        out.append(f"PAIRING = {tuple(d['metadata']['pairing'])!r}")
     out.append("KERNELS = {")
     for k in d["kernels"]:
         out.append(f"    {k['name']!r}: ({tuple(s.name for s in k['inputs'])!r}, "

@@ -1,7 +1,9 @@
 """A solvable model: generated kernels plus the solvers, behind one small object.
 
-``SaddlePointModel`` expects the generated module to provide the kernels ``newton`` (outputs: the
-stationarity equations F, their Jacobian row by row, and the preconditioner c with T - x = c F),
+``SaddlePointModel`` expects the generated module to provide the kernels ``newton`` (outputs, for n
+order parameters: the n stationarity equations F_i = dphi/dtheta_i, their Jacobian J_ij =
+dF_i/dtheta_j row by row (n*n values), and the n preconditioners c_i with T_i - x_i =
+c_i F[PAIRING[i]]; ``PAIRING`` is the identity unless the generated module defines it),
 ``fixed_point``, ``free_entropy`` and ``observables`` (see theory/free_entropy.py);
 a model file in numerics/models/ subclasses it to add its domain, initial guess and boundaries.
 """
@@ -149,11 +151,15 @@ class SaddlePointModel:
         x0 = np.asarray(init if init is not None else self.initial_guess(params), dtype=float)
 
         n = len(x0)
+        # T(x) - x = c F[pairing], verified symbolically in the derivation; the pairing is the
+        # identity unless the model declares one (an order parameter updated from the equation
+        # of its conjugate).
+        pairing = list(getattr(self.module, "PAIRING", range(n)))
 
         def system(x):
             out = self.call("newton", x, p)
             F, J, c = out[:n], out[n:n + n * n].reshape(n, n), out[n + n * n:]
-            return F, J, c * F  # T(x) - x = c F, verified symbolically in the derivation
+            return F, J, c * F[pairing]
 
         def T(x):
             return self.call("fixed_point", x, p)

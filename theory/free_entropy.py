@@ -15,44 +15,13 @@ volume maximize it over the teacher overlap and are found as stationary points.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import sympy as sp
 
 from .derivation import Derivation
 from .evaluate import check_symbolic
 from .gaussian import tidy
-
-
-def spherical_entropic_term(d: Derivation, q, R):
-    """Entropic term of a spherical student (|w|^2 = N) with student overlap q and teacher overlap R.
-
-    Derived from the replica-symmetric overlap matrix: the log-volume of n students constrained to
-    overlaps Q_ab = (1-q) delta_ab + q and teacher overlaps R is (N/2) log det(Q - R R^T) (up to
-    constants); its eigenvalues are (1-q), (n-1)-fold, and 1-q+n(q-R^2); then n -> 0.
-    """
-    n = sp.Symbol("n", positive=True)
-    lam_bulk = 1 - q
-    lam_top = 1 - q + n * (q - R**2)
-    # The eigenvalue claim, verified on explicit matrices for several n.
-    diffs = []
-    for nn in (2, 3, 4):
-        M = sp.Matrix(nn, nn, lambda a, b: (1 if a == b else q) - R**2)
-        diffs.append(sp.factor(M.det() - (lam_bulk ** (nn - 1) * lam_top).subs(n, nn)))
-    d.step("replica-symmetric overlap matrix",
-           "The n x n matrix Q_ab - R^2 with Q_aa = 1, Q_ab = q (a != b) has eigenvalue 1-q with "
-           "multiplicity n-1 and 1-q+n(q-R^2) once; checked against explicit determinants at "
-           "n = 2, 3, 4.",
-           [check_symbolic(sum(sp.Abs(x) for x in diffs), "det identity for n = 2, 3, 4")],
-           det_Q=lam_bulk ** (n - 1) * lam_top)
-    per_replica = ((n - 1) * sp.log(lam_bulk) + sp.log(lam_top)) / (2 * n)
-    G_S = sp.limit(per_replica, n, 0)
-    expected_form = sp.log(1 - q) / 2 + (q - R**2) / (2 * (1 - q))
-    d.step("entropic term, n -> 0",
-           "G_S = lim_{n->0} (1/2n) log det(Q - R R^T), taken by sympy.",
-           [check_symbolic(G_S - expected_form, "limit equals log(1-q)/2 + (q-R^2)/(2(1-q))")],
-           G_S=G_S)
-    return G_S
 
 
 def replica_limit_check(d: Derivation):
@@ -70,46 +39,83 @@ def replica_limit_check(d: Derivation):
 
 @dataclass
 class FreeEntropy:
-    """phi(theta; params) = G_S + alpha * G_E, with its derivatives."""
+    """phi(theta; params) = G_S + alpha * G_E, with its derivatives.
+
+    ``pairing`` (theory.blocks.base.Pairing, one per order parameter) declares which
+    stationarity equation updates which order parameter in the fixed-point map; ``gradient``
+    optionally gives dG_S/dsigma in a stable moment form (checked by the prior's block checks),
+    used instead of sympy's derivative of the entropic term.
+    """
 
     order_params: list
     entropic: sp.Expr
     energetic: sp.Expr
     alpha: sp.Symbol
+    pairing: list = field(default_factory=list)
+    gradient: dict = field(default_factory=dict)
 
     @property
     def phi(self):
         return self.entropic + self.alpha * self.energetic
 
+    def _dS(self, th):
+        return self.gradient[th] if th in self.gradient else sp.diff(self.entropic, th)
+
     def stationarity(self):
-        return [tidy(sp.diff(self.phi, th)) for th in self.order_params]
+        if not self.gradient:
+            return [tidy(sp.diff(self.phi, th)) for th in self.order_params]
+        return [tidy(self._dS(th) + self.alpha * sp.diff(self.energetic, th))
+                for th in self.order_params]
 
     def jacobian(self):
         F = self.stationarity()
         return [[tidy(sp.diff(Fi, th)) for th in self.order_params] for Fi in F]
 
-    def fixed_point_map(self, d: Derivation, preconditioner: dict):
-        """theta_i <- theta_i + c_i F_i, with the entropic cancellation verified symbolically.
+    def pairs(self, preconditioner: dict | None = None):
+        """(theta, sigma, c) for every order parameter, in order; the pairing must be a
+        permutation of the order parameters (each equation used once)."""
+        if preconditioner is not None:
+            return [(th, th, preconditioner[th]) for th in self.order_params]
+        by_theta = {p.theta: p for p in self.pairing}
+        out = [(th, by_theta[th].sigma, by_theta[th].c) for th in self.order_params]
+        sigmas = [s for _, s, _ in out]
+        if sorted(map(str, sigmas)) != sorted(map(str, self.order_params)):
+            raise ValueError(f"pairing {sigmas} is not a permutation of {self.order_params}")
+        return out
 
-        ``preconditioner[theta_i] = c_i``. The check: T_i(theta) must not depend on theta_i
-        through the entropic term, i.e. theta_i + c_i dG_S/dtheta_i is free of the explicit
-        combination that defines theta_i (verified by sympy as a polynomial identity below).
+    def fixed_point_map(self, d: Derivation, preconditioner: dict | None = None):
+        """theta_i <- theta_i + c_i dphi/dsigma(i), with the rearrangement verified symbolically.
+
+        ``preconditioner[theta_i] = c_i`` pairs each theta with its own equation (sigma = theta);
+        without it the declared ``pairing`` is used. The check: T_i - theta_i = c_i F_sigma(i)
+        identically, so (c_i != 0, sigma a permutation) the map's fixed points are exactly the
+        stationary points.
         """
-        F = self.stationarity()
-        T, checks = [], []
-        for th, Fi in zip(self.order_params, F):
-            c = preconditioner[th]
-            Ti = sp.cancel(th + c * sp.diff(self.entropic, th)) + c * self.alpha * tidy(sp.diff(
-                self.energetic, th))
+        F = dict(zip(self.order_params, self.stationarity()))
+        T, checks, entropic_parts = [], [], []
+        for th, sg, c in self.pairs(preconditioner):
+            Ti = sp.cancel(th + c * self._dS(sg)) + c * self.alpha * tidy(sp.diff(
+                self.energetic, sg))
             T.append(Ti)
-            # Fixed points of T are the zeros of F exactly when c != 0: T - theta = c F.
-            checks.append(check_symbolic(Ti - th - c * Fi, f"T_{th} - {th} = c_{th} F_{th}"))
-        entropic_parts = [sp.simplify(th + preconditioner[th] * sp.diff(self.entropic, th))
-                          for th in self.order_params]
+            checks.append(check_symbolic(Ti - th - c * F[sg], f"T_{th} - {th} = c_{th} F_{sg}"))
+            entropic_parts.append(sp.simplify(th + c * self._dS(sg)))
+        pairing_note = "" if all(th == sg for th, sg, _ in self.pairs(preconditioner)) else (
+            " Pairing (order parameter <- equation of): " + ", ".join(
+                f"{th} <- dphi/d{sg}" for th, sg, _ in self.pairs(preconditioner)) + ".")
         d.step("fixed-point form",
                "Each stationarity equation F_i = 0 is rearranged as theta_i = theta_i + c_i F_i "
-               "with preconditioner c_i; the entropic part of the right-hand side is shown.",
+               "with preconditioner c_i; the entropic part of the right-hand side is shown."
+               + pairing_note,
                checks,
-               **{f"c_{th}": preconditioner[th] for th in self.order_params},
+               **{f"c_{th}": c for th, _, c in self.pairs(preconditioner)},
                **{f"T_{th}_entropic": e for th, e in zip(self.order_params, entropic_parts)})
         return T
+
+    def preconditioners(self, preconditioner: dict | None = None):
+        """c_i in the order of the order parameters."""
+        return [c for _, _, c in self.pairs(preconditioner)]
+
+    def pairing_indices(self, preconditioner: dict | None = None):
+        """index of sigma(i) for each i: the solver's fixed-point step is c_i F[sigma(i)]."""
+        idx = {str(th): i for i, th in enumerate(self.order_params)}
+        return [idx[str(sg)] for _, sg, _ in self.pairs(preconditioner)]

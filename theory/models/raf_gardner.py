@@ -18,8 +18,11 @@ import sympy as sp
 
 from ..derivation import Derivation, Parameter
 from ..evaluate import check_numeric, check_symbolic
-from ..free_entropy import FreeEntropy, replica_limit_check, spherical_entropic_term
-from ..gaussian import H, LogH, Npdf, gauss_avg, gauss_integral, tidy
+from ..blocks.assemble import volume
+from ..blocks.channels.margin import Margin
+from ..blocks.labels import RulesAndFacts, SignTeacher
+from ..blocks.priors.spherical import Spherical
+from ..gaussian import H, Npdf, tidy
 
 MODEL = "raf-gardner"
 
@@ -56,63 +59,12 @@ def derive() -> Derivation:
         parameters=PARAMETERS,
         order_parameters=[q, R],
     )
-
-    # --- Entropic term -------------------------------------------------------------------------
-    G_S = spherical_entropic_term(d, q, R)
-
-    # --- Energetic term ------------------------------------------------------------------------
-    # Student cavity field h = sqrt(q) t + sqrt(1-q) z, t the field shared by replicas.
-    student_y = {}
-    checks = []
-    for y in (1, -1):
-        # y h >= kappa <=> y z >= (kappa - y sqrt(q) t)/sqrt(1-q): a Gaussian tail in z.
-        bound = (kappa - y * sp.sqrt(q) * t) / sp.sqrt(1 - q)
-        direct = (gauss_integral(1, z, bound, sp.oo) if y == 1
-                  else gauss_integral(1, z, -sp.oo, -bound))
-        student_y[y] = H(bound)
-        checks.append(check_numeric(direct, H(bound), [q, kappa, t],
-                                    [(0.3, 0.0, 0.4), (0.7, 0.8, -1.2), (0.95, 0.3, 0.1)],
-                                    1e-25, f"E_z theta(y h - kappa) = H(...) for y = {y}"))
-    d.step("student constraint average",
-           "With h = sqrt(q) t + sqrt(1-q) z, E_z theta(y h - kappa) = H((kappa - y sqrt(q) t)/"
-           "sqrt(1-q)); checked against direct Gaussian integrals (mpmath, 30 digits).",
-           checks, A_plus=student_y[1], A_minus=student_y[-1])
-
-    # Teacher field nu = (R/sqrt q) t + sqrt(1 - R^2/q) z' (Gaussian conditioning on t).
-    teacher_y, checks = {}, []
-    for y in (1, -1):
-        mean, std = R * t / sp.sqrt(q), sp.sqrt(1 - R**2 / q)
-        rule = H(-y * R * t / sp.sqrt(q - R**2))
-        # P(y | t) for the rule channel theta(y nu), as a direct Gaussian integral over z'.
-        direct = (gauss_integral(1, z, -mean / std, sp.oo) if y == 1
-                  else gauss_integral(1, z, -sp.oo, -mean / std))
-        checks.append(check_numeric(direct, rule, [q, R, t],
-                                    [(0.3, 0.2, 0.4), (0.7, -0.5, -1.2), (0.95, 0.9, 0.3)],
-                                    1e-25, f"rule channel P(y|t) for y = {y}"))
-        teacher_y[y] = (1 - eps) * rule + eps / 2
-    d.step("output channel averaged over the teacher field",
-           "P(y|nu) = (1-eps) theta(y nu) + eps/2. Conditioning nu on the replica field t gives "
-           "P(y|t) = (1-eps) H(-y R t / sqrt(q - R^2)) + eps/2 (facts carry no information on t).",
-           checks, P_plus=teacher_y[1], P_minus=teacher_y[-1])
-
-    replica_limit_check(d)
-    G_E_sum = sum(gauss_avg(teacher_y[y] * LogH((kappa - y * sp.sqrt(q) * t) / sp.sqrt(1 - q)), t)
-                  for y in (1, -1))
-    G_E = 2 * gauss_avg(teacher_y[1] * LogH((kappa - sp.sqrt(q) * t) / sp.sqrt(1 - q)), t)
-    energetic_samples = [(s[0], s[1], s[3], s[4]) for s in _SAMPLES]
-    d.step("energetic term",
-           "G_E = sum_y E_t P(y|t) log E_z theta(y h - kappa). The y = -1 term maps onto the "
-           "y = +1 term under t -> -t, so G_E = 2 E_t P(+1|t) log H((kappa - sqrt(q) t)/"
-           "sqrt(1-q)).",
-           [check_numeric(G_E_sum, G_E, [q, R, eps, kappa], energetic_samples, 1e-20,
-                          "sum over y equals twice the y = +1 term",
-                          breakpoints=_QUAD_CUTS + [-kappa / sp.sqrt(q)])],
-           G_E=G_E)
-
-    fe = FreeEntropy([q, R], G_S, G_E, alpha)
-    phi = fe.phi
-    d.step("free entropy", "phi(q, R) = G_S(q, R) + alpha G_E(q, R): the log Gardner volume per "
-           "dimension, extremized over (q, R).", phi=phi)
+    # Blocks: spherical prior, margin channel, rules-and-facts labels on a sign teacher.
+    prior, channel, labels = Spherical(), Margin(), RulesAndFacts(SignTeacher())
+    fe = volume(d, prior, channel, labels, samples=[(s[0], s[1], s[3], s[4]) for s in _SAMPLES],
+                what="phi(q, R) = G_S(q, R) + alpha G_E(q, R): the log Gardner volume per "
+                "dimension, extremized over (q, R).")
+    G_S, G_E, phi = fe.entropic, fe.energetic, fe.phi
 
     # --- Saddle point --------------------------------------------------------------------------
     F = fe.stationarity()
@@ -122,29 +74,28 @@ def derive() -> Derivation:
            [_check_gradient(phi, F)],
            F_q=F[0], F_R=F[1])
 
-    precond = {q: -2 * (1 - q)**2, R: 1 - q}
-    T = fe.fixed_point_map(d, precond)
+    T = fe.fixed_point_map(d)
+    c = fe.preconditioners()
 
     eps_gen = sp.acos(R) / sp.pi
     d.step("generalization error", "A typical solution and the teacher are unit vectors at "
            "overlap R; a fresh rule sample is misclassified with probability arccos(R)/pi.",
            eps_gen=eps_gen)
 
-    hints = [(kappa / sp.sqrt(q), sp.sqrt(1 - q) / sp.sqrt(q)),
-             (sp.S(0), sp.sqrt(q - R**2) / sp.Abs(R))]
+    hints = channel.hints() + labels.hints()
     # One kernel for Newton: F, its Jacobian, and the preconditioner c (T - theta = c F), so a
     # Newton iteration, its line search and the fixed-point residual cost a single pass.
     d.kernel("newton", [q, R],
              [("F_q", F[0]), ("F_R", F[1])]
              + [(f"J_{a}{b}", J[i][j]) for i, a in enumerate("qR") for j, b in enumerate("qR")]
-             + [("c_q", precond[q]), ("c_R", precond[R])],
+             + [("c_q", c[0]), ("c_R", c[1])],
              "stationarity F = grad phi, Jacobian J = Hessian of phi, preconditioner c", hints)
     d.kernel("fixed_point", [q, R], [("T_q", T[0]), ("T_R", T[1])],
              "preconditioned fixed-point map", hints)
     d.kernel("free_entropy", [q, R], [("phi", phi)], "log Gardner volume per dimension", hints)
     d.kernel("observables", [q, R], [("eps_gen", eps_gen)], "observables at the saddle point")
 
-    _derive_capacity(d, G_S, G_E, phi)
+    _derive_capacity(d, prior, channel, labels, phi)
     return d
 
 
@@ -168,26 +119,10 @@ def _check_gradient(phi, F):
                  "at 2 sample points", worst)
 
 
-def _derive_capacity(d: Derivation, G_S, G_E, phi):
+def _derive_capacity(d: Derivation, prior, channel, labels, phi):
     """The q -> 1 limit: the volume shrinks to a point at alpha_c(eps, kappa)."""
-    u = sp.Symbol("u", positive=True)
-    delta = sp.Symbol("delta", positive=True)  # delta = 1 - q
-    # Asymptotics of log H: log H(u) = -u^2/2 - log(u sqrt(2 pi)) + O(u^-2) as u -> +oo, and
-    # log H(u) -> 0 as u -> -oo. sympy cannot take this limit of the integral itself; we record
-    # the pointwise limit and verify the limit of the integral numerically below.
-    arg = (kappa - sp.sqrt(1 - delta) * t) / sp.sqrt(delta)
-    pointwise = sp.limit(delta * (-arg**2 / 2), delta, 0)
-    d.step("asymptotics of log H",
-           "log H(u) = -u^2/2 - log(u sqrt(2 pi)) + O(u^-2) for u -> +oo and log H(u) -> 0 for "
-           "u -> -oo. With u = (kappa - sqrt(q) t)/sqrt(1-q) and q -> 1, "
-           "(1-q) log H(u) -> -(kappa - t)^2/2 for t < kappa and 0 for t > kappa.",
-           [check_symbolic(pointwise + (kappa - t)**2 / 2, "limit of (1-q)(-u^2/2)"),
-            _check_logh_asymptotics(u)],
-           limit=pointwise)
-
-    P_rule_at_1 = (1 - eps) * H(-R * t / sp.sqrt(1 - R**2)) + eps / 2
-    I_R = 2 * gauss_integral(P_rule_at_1 * (kappa - t)**2, t, -sp.oo, kappa)
-    C = (1 - R**2) - alpha * I_R
+    I_R = channel.q_to_one(d, labels)
+    C = prior.q_to_one() - alpha * I_R
     d.step("q -> 1 limit of the free entropy",
            "2(1-q) phi -> C(R) = (1 - R^2) - alpha I(R), I(R) = 2 int_{-oo}^{kappa} Dt P(+1|t)|_{q=1}"
            " (kappa - t)^2. Verified with mpmath: 2(1-q) phi at 1-q = 1e-6 and 1e-9 approaches "
@@ -237,21 +172,6 @@ def _derive_capacity(d: Derivation, G_S, G_E, phi):
     d.kernel("capacity", [R], [("g", g), ("dg_dR", dg), ("alpha_c", alpha_c)],
              "capacity condition g(R) = 0 and alpha_c(R) = (1-R^2)/I(R)",
              [(sp.S(0), sp.sqrt(1 - R**2) / sp.Abs(R))])
-
-
-def _check_logh_asymptotics(u):
-    import mpmath as mp
-
-    from ..derivation import Check
-    worst = 0.0
-    with mp.workdps(30):
-        for x in (1e3, 1e4, 1e6):
-            x = mp.mpf(x)
-            exact = mp.log(mp.erfc(x / mp.sqrt(2)) / 2)
-            approx = -x**2 / 2 - mp.log(x * mp.sqrt(2 * mp.pi))
-            worst = max(worst, float(abs(exact - approx) * x**2))  # O(u^-2) remainder
-    return Check("numeric", worst < 1.01, "log H(u) + u^2/2 + log(u sqrt(2 pi)) = O(u^-2) at "
-                 "u = 1e3, 1e4, 1e6 (remainder times u^2 <= 1)", worst)
 
 
 def _check_q_to_one(phi, C):

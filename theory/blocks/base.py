@@ -1,0 +1,146 @@
+"""The contracts of the building blocks a replica-symmetric model is assembled from.
+
+A model's free entropy is a sum of terms, each contributed by one block:
+
+* a **prior** (entropic term): the log-volume of the student weights at fixed overlaps, in the
+  order parameters it introduces (and their conjugates, for a prior written as a Legendre
+  transform);
+* a **channel** (energetic term): the log-probability that one sample's constraint or loss is
+  met, as a Gaussian average over the replica field;
+* a **label model**: how the sample's label depends on the teacher field, P(y | t) after the
+  teacher field is conditioned on the replica field t;
+* a **data model**: how inputs enter the fields (isotropic Gaussian inputs, or Gaussian-equivalent
+  random features with their spectrum).
+
+Every block holds its own sympy symbols and records the steps it takes on the caller's
+``Derivation``, each with a check. ``theory/blocks/checks.py`` runs the same generic checks on
+every block. Conventions shared by all blocks: inputs x ~ N(0, I_N); student and teacher fields
+h = w.x/sqrt(N), nu = w*.x/sqrt(N); the replica field t is the standard Gaussian shared by all
+replicas, so the student field of one replica is h = sqrt(q) t + sqrt(1-q) z.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+class Block:
+    """One building block. ``kind`` is "prior", "channel", "labels" or "data"."""
+
+    kind = ""
+    name = ""
+    # Parameters the block adds to a model (theory.derivation.Parameter), e.g. eps of the
+    # rules-and-facts label mixture.
+    parameters: tuple = ()
+
+    def describe(self) -> str:
+        return (self.__doc__ or self.name).strip().splitlines()[0]
+
+
+@dataclass
+class Pairing:
+    """Which stationarity equation updates an order parameter in the fixed-point map.
+
+    ``theta <- theta + c * dphi/d(sigma)``: ``sigma`` is theta itself (a prior written directly in
+    overlaps, like the spherical one) or theta's conjugate (a prior written as a Legendre
+    transform: q is updated from dphi/dqhat = 0, qhat from dphi/dq = 0). ``c`` is the
+    preconditioner that makes the map's fixed points exactly the stationary points (c != 0) and,
+    chosen well, cancels theta on the right-hand side.
+    """
+
+    theta: object
+    sigma: object
+    c: object
+
+
+class Prior(Block):
+    """Entropic term. Subclasses define:
+
+    * ``order_parameters(teacher)``: the symbols it introduces (with a teacher: the teacher
+      overlap too);
+    * ``entropic(d, teacher)``: the term G_S, recorded as steps on ``d``;
+    * ``pairings(teacher)``: one ``Pairing`` per order parameter;
+    * ``moments(teacher)``: {sigma: dG_S/dsigma written as the moment it defines} (e.g. for the
+      Ising prior dG_S/dqhat = (q - E tanh^2)/2); the checks compare it with sympy's derivative;
+    * ``domain(values)``: whether a point (dict symbol -> float) lies inside the open domain;
+    * ``sample(rng, N)``: one weight vector with the prior's normalization (|w|^2 = N).
+    """
+
+    kind = "prior"
+
+    def order_parameters(self, teacher: bool) -> list:
+        raise NotImplementedError
+
+    def entropic(self, d, teacher: bool):
+        raise NotImplementedError
+
+    def pairings(self, teacher: bool) -> list[Pairing]:
+        raise NotImplementedError
+
+    def moments(self, teacher: bool) -> dict:
+        return {}
+
+    def domain(self, values: dict) -> bool:
+        return True
+
+    def sample(self, rng, N: int):
+        raise NotImplementedError
+
+
+class LabelModel(Block):
+    """P(y | t): the label distribution given the replica field t, for y = +-1.
+
+    ``conditional(y, t, q, R)``: with the teacher field conditioned on the student's replica field
+    (nu | t has mean R t/sqrt(q) and variance 1 - R^2/q); ``teacher`` tells whether the model has
+    a teacher overlap R at all (random labels do not); ``symmetric``: P(-y | -t) = P(y | t), which
+    lets a channel fold the sum over y into twice the y = +1 term; ``at_q_one(y, t, R)``: the same
+    at q = 1; ``sample(rng, nu, values)``: labels for teacher fields nu (simulation; ``values``
+    the model's parameter values by name).
+    """
+
+    kind = "labels"
+    teacher = True
+    symmetric = True
+
+    def conditional(self, y, t, q, R):
+        raise NotImplementedError
+
+    def at_q_one(self, y, t, R):
+        return self.conditional(y, t, 1, R)
+
+    def hints(self) -> list:
+        """(center, scale) quadrature hints of P(y|t) in t."""
+        return []
+
+    def sample(self, rng, nu, values=None):
+        raise NotImplementedError
+
+
+class Channel(Block):
+    """Energetic term per sample, for a label model: ``energetic(d, labels)`` -> G_E in the
+    order parameters (q, and R with a teacher) and the channel's parameters."""
+
+    kind = "channel"
+
+    def energetic(self, d, labels: LabelModel):
+        raise NotImplementedError
+
+
+class DataModel(Block):
+    """How inputs enter the fields. ``fields`` maps the isotropic-input overlaps to the ones the
+    channel sees (identity for isotropic inputs); ``sample(rng, n, N)`` draws inputs."""
+
+    kind = "data"
+
+    def sample(self, rng, n: int, N: int):
+        raise NotImplementedError
+
+
+@dataclass
+class Assembly:
+    """The blocks of one model, as declared."""
+
+    prior: Prior
+    channel: Channel
+    labels: LabelModel
+    data: DataModel | None = None
+    extra: dict = field(default_factory=dict)

@@ -1,0 +1,1 @@
+"""Channels (energetic terms), one per file."""

@@ -1,0 +1,1 @@
+"""Priors (entropic terms), one per file."""
