@@ -53,20 +53,24 @@ def scaling_variable(Ns, scaling: str = "1/N") -> list[float]:
 
 
 def extrapolate(Ns, means, ses, theory: float, *, scaling: str = "1/N", excluded=None,
-                atol: float = 1e-9) -> dict:
+                atol: float = 1e-9, full: bool = False) -> dict:
     """WLS fit of ``means`` (standard errors ``ses``, taken as known) against x(N) (see
     :func:`scaling_variable`), and its verdict against ``theory``: the fit row of a ladder.
 
     PASS ("pass") when |intercept - theory| <= 3 se + ``atol`` (atol: the theory's own rounding,
     so an exactly-known value is not failed by 1e-15); with ``excluded``, additionally
-    "excluded_pass": |intercept - excluded| > 3 se."""
+    "excluded_pass": |intercept - excluded| > 3 se. The row holds the intercept's and slope's
+    covariance ("cov"); ``full`` adds the whole WLS result ("fit": residuals, pulls, p-value)."""
     fit = wls_line(scaling_variable(Ns, scaling), means, ses)
     icpt, se = fit.params[0], fit.se[0]
     diff = abs(icpt - theory)
     row = {"theory": theory, "extrapolated": icpt, "se": se,
            "z": diff / se if se > 0 else math.inf,
            "pass": bool(diff <= Z_VERDICT * se + atol),
-           "slope": fit.params[1], "slope_se": fit.se[1], "chi2": fit.chi2, "dof": fit.dof}
+           "slope": fit.params[1], "slope_se": fit.se[1], "cov": fit.cov, "chi2": fit.chi2,
+           "dof": fit.dof}
+    if full:
+        row["fit"] = fit.to_dict()
     if excluded is not None:
         dx = abs(icpt - excluded)
         row.update(excluded=excluded, z_excluded=dx / se if se > 0 else math.inf,
@@ -183,16 +187,8 @@ def plot_ladder(rows, Ns, path, *, scaling: str = "1/N", ncols: int = 3, dpi: in
     ncols = min(ncols, n)
     nrows = math.ceil(n / ncols)
     fig, axes = plt.subplots(nrows, ncols, figsize=(3.7 * ncols, 3 * nrows), squeeze=False)
-    x = scaling_variable(Ns, scaling)
     for ax, r in zip(axes.ravel(), rows):
-        ax.errorbar(x, r["means"], yerr=r["ses"], fmt="o", label="simulation")
-        ax.axhline(r["theory"], color="k", lw=1, label="theory")
-        if "excluded" in r:
-            ax.axhline(r["excluded"], color="0.4", lw=1, ls="--", label="excluded")
-        ax.errorbar([0], [r["extrapolated"]], yerr=[Z_VERDICT * r["se"]], fmt="s", color="C3",
-                    label=f"{scaling} fit (3 se)")
-        ax.set_title(r["observable"])
-        ax.set_xlabel(scaling)
+        draw_extrapolation(ax, r, Ns, scaling=scaling)
     for ax in axes.ravel()[len(rows):]:
         ax.set_visible(False)
     axes[0, 0].legend(fontsize=7)
@@ -200,6 +196,31 @@ def plot_ladder(rows, Ns, path, *, scaling: str = "1/N", ncols: int = 3, dpi: in
     fig.savefig(path, dpi=dpi)
     plt.close(fig)
     return path
+
+
+def draw_extrapolation(ax, row, Ns, *, scaling: str = "1/N", label: str = "simulation",
+                       theory_label: str = "theory"):
+    """One observable's panel on the matplotlib axes ``ax``: the per-N means (``row["means"]``)
+    with 1-se bars against x(N), the fitted line a + b x with its 1-se band (from ``row["cov"]``
+    when present), the theory (solid), an excluded value (dashed), and the intercept at x = 0
+    with its 3-se bar (the verdict's interval)."""
+    x = np.asarray(scaling_variable(Ns, scaling))
+    ax.errorbar(x, row["means"], yerr=row["ses"], fmt="o", color="C0", capsize=3, label=label)
+    a, b = row["extrapolated"], row.get("slope")
+    if b is not None and math.isfinite(a) and math.isfinite(b):
+        xx = np.linspace(0, x.max() * 1.05, 50)
+        ax.plot(xx, a + b * xx, color="C1", lw=1)
+        if row.get("cov"):
+            c = np.asarray(row["cov"], float)
+            band = np.sqrt(np.maximum(c[0, 0] + 2 * xx * c[0, 1] + xx ** 2 * c[1, 1], 0))
+            ax.fill_between(xx, a + b * xx - band, a + b * xx + band, color="C1", alpha=0.2)
+    ax.axhline(row["theory"], color="k", lw=1, label=theory_label)
+    if "excluded" in row:
+        ax.axhline(row["excluded"], color="0.4", lw=1, ls="--", label="excluded")
+    ax.errorbar([0], [a], yerr=[Z_VERDICT * row["se"]], fmt="s", color="C3", capsize=3,
+                label=f"{scaling} fit (3 se)")
+    ax.set_title(row["observable"])
+    ax.set_xlabel(scaling)
 
 
 def mean_estimate(values, *, n=None) -> Estimate:
