@@ -120,7 +120,10 @@ class SaddlePointModel:
     def verify(self, params: dict, *, Ns=None, instances=None, seed: int = 0, workers: int = 1,
                out_dir="memgen-out", quick: bool = False, progress=None) -> dict:
         """Theory against finite-N simulation with a verdict: a dict with "passed", "table",
-        "record", "figure" and "path" (the JSON record written to ``out_dir``)."""
+        "record", "figure" and "path" (the JSON record written to ``out_dir``).
+        A model with an N -> oo theory builds it with numerics.ladder.run_ladder (per-N
+        Estimates, WLS extrapolation, 3-se verdict, record, figure); every record goes through
+        numerics.records.make_record / write_record."""
         raise self._lacks("verify")
 
     def precheck(self, params: dict) -> str | None:

@@ -342,9 +342,11 @@ class RafErm(GlmModel):
         stats = sim.measure(v, N, instances, seed)
         th = self.solve(v)
         theory = dict(th.observables, m=th.order_params["m"], q=th.order_params["q"])
-        record = {"model": self.name, "params": v, "N": N, "instances": instances, "seed": seed,
-                  "simulation": stats, "theory": theory,
-                  "derivation_hash": self.derivation_hash, "versions": self._versions()}
+        from ..records import make_record
+        record = make_record(self, v, {"converged": th.converged,
+                                       "unconverged": stats["unconverged"]},
+                             N=N, instances=instances, seed=seed, simulation=stats,
+                             theory=theory)
         return {"record": record, "table": sim.format_simulation(v, N, instances, seed, stats,
                                                                  theory)}
 

@@ -1045,11 +1045,11 @@ class TiKrr(SaddlePointModel):
         mean, se = fs.mean(0), fs.std(0, ddof=1) / math.sqrt(instances)
         iu, ju = np.triu_indices(v["n"], 1)
         z = (mean - theory)[iu, ju] / np.maximum(se[iu, ju], 1e-300)
-        record = {"model": self.name, "params": v, "width": N, "instances": instances,
-                  "seed": seed, "pairs": [f"{i + 1}-{j + 1}" for i, j in zip(iu, ju)],
-                  "theory": theory[iu, ju].tolist(), "mean": mean[iu, ju].tolist(),
-                  "se": se[iu, ju].tolist(), "max_abs_z": float(np.max(np.abs(z))),
-                  "derivation_hash": self.derivation_hash, "versions": self._versions()}
+        from ..records import make_record
+        record = make_record(self, v, {"converged": True}, width=N, instances=instances,
+                             seed=seed, pairs=[f"{i + 1}-{j + 1}" for i, j in zip(iu, ju)],
+                             theory=theory[iu, ju].tolist(), mean=mean[iu, ju].tolist(),
+                             se=se[iu, ju].tolist(), max_abs_z=float(np.max(np.abs(z))))
         lines = [f"ti-krr simulate: random-feature ReLU network, depth {v['depth']}, width {N}, "
                  f"{instances} seeds (seed {seed}); n={v['n']}, exceptions={v['exceptions']!r},"
                  f" lam={v['lam']:g}", f"  {'pair':>7} {'theory':>10} {'network':>10} "
@@ -1084,18 +1084,13 @@ class TiKrr(SaddlePointModel):
         if len(Ns) < 2 or min(Ns) < 16 or instances < 3:
             raise InputError("verify needs >= 2 widths >= 16 and >= 3 seeds (instances)")
         res = sim.run_verify(self, v, Ns, instances, seed, quick=quick, progress=progress)
-        from pathlib import Path
-        import json
-        out = Path(out_dir)
-        out.mkdir(parents=True, exist_ok=True)
+        from ..records import make_record, write_record
         stem = (f"verify-ti-krr-n{v['n']}-exc{v['exceptions'].replace('>', 'b').replace(',', '_')}"
                 f"-lam{v['lam']:g}-seed{seed}")
-        figure = sim.plot_verify(res, out / f"{stem}.png")
-        record = {"model": self.name, "params": v, **res,
-                  "status": {"converged": True, "verdict": "PASS" if res["passed"] else "FAIL"},
-                  "derivation_hash": self.derivation_hash, "versions": self._versions()}
-        path = out / f"{stem}.json"
-        path.write_text(json.dumps(record, indent=1, allow_nan=False))
+        record = make_record(self, v, {"converged": True,
+                                       "verdict": "PASS" if res["passed"] else "FAIL"}, **res)
+        path = write_record(record, out_dir, stem)
+        figure = sim.plot_verify(res, path.with_suffix(".png"))
         table = sim.format_verify(res, v, self.derivation_hash)
         return {"record": record, "table": table, "figure": str(figure), "path": str(path),
                 "passed": bool(res["passed"])}
