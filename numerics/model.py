@@ -16,20 +16,51 @@ from .solvers import METHODS, anderson, fixed_point, hybrid, newton
 
 
 class SaddlePointModel:
-    name = ""  # command-line name, e.g. "raf-gardner"
-    stem = ""  # file stem, e.g. "raf_gardner"
-    # Model-level parameter declarations (numerics.params): ParamSpecs the kernels do not take,
-    # and refine(name, ...) narrowing a kernel parameter (an integer kind, a maximum).
-    extra_params: tuple = ()
-    # solve's methods (the first is its default); None: numerics.solvers.METHODS.
-    solve_methods: tuple | None = None
-    # The variable a boundary solves for (raf-gardner: alpha, giving alpha_c); None: none.
-    boundary_variable: str | None = None
-    companions: tuple = ()  # companion sources loaded with the kernels (see numerics/kernels.py)
+    """Constructed by the registry (numerics.models.get) with the model's ``declaration``
+    (numerics/declaration.py), which is where its name, stem, extra parameters, solve methods,
+    boundary variable and companions are declared; the properties below read it."""
 
-    def __init__(self, progress=None):
+    def __init__(self, progress=None, declaration=None):
         self._progress = progress
         self._module = None
+        if declaration is None:  # a class used on its own: the declaration naming it, if any
+            from .declaration import ModelDeclaration, declarations
+            ref = f"{type(self).__module__}:{type(self).__qualname__}"
+            declaration = next((d for d in declarations().values() if d.numerics == ref),
+                               None) or ModelDeclaration(
+                name=type(self).__name__.lower(), stem="", summary="", theory="", numerics=ref)
+        self.declaration = declaration
+
+    @property
+    def name(self) -> str:
+        """Command-line name, e.g. "raf-gardner"."""
+        return self.declaration.name
+
+    @property
+    def stem(self) -> str:
+        """File stem, e.g. "raf_gardner"."""
+        return self.declaration.stem
+
+    @property
+    def extra_params(self) -> tuple:
+        """Model-level parameter declarations (numerics.params): ParamSpecs the kernels do not
+        take, and refine(name, ...) narrowing a kernel parameter (an integer kind, a maximum)."""
+        return tuple(self.declaration.params)
+
+    @property
+    def solve_methods(self) -> tuple | None:
+        """solve's methods (the first is its default); None: numerics.solvers.METHODS."""
+        return self.declaration.solve_methods
+
+    @property
+    def boundary_variable(self) -> str | None:
+        """The variable a boundary solves for (raf-gardner: alpha, giving alpha_c); None: none."""
+        return self.declaration.boundary
+
+    @property
+    def companions(self) -> tuple:
+        """Companion sources loaded with the kernels (see numerics/kernels.py)."""
+        return self.declaration.companion_paths()
 
     # -- kernels ------------------------------------------------------------------------------
     @property
