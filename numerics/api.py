@@ -82,6 +82,10 @@ def list_models() -> list[dict]:
     ``verbs`` where only some verbs take it) of every model (numerics/declaration.py)."""
     out = []
     for name, decl in _models.MODELS.items():
+        if not decl.derived:  # declared, kernels not generated yet
+            out.append({"model": name, "doc": decl.summary, "kind": decl.kind,
+                        "parameters": {}, "boundary": decl.boundary, "derived": False})
+            continue
         m = _models.get(name)
         out.append({"model": name, "doc": decl.summary, "kind": decl.kind,
                     "parameters": {s.name: s.describe() for s in m.param_specs()},

@@ -124,6 +124,8 @@ def cmd_list(args):
     from . import api
     for m in api.list_models():
         print(f"{m['model']}: {m['doc']}")
+        if m.get("derived") is False:
+            print(f"    not derived yet: run `memgen derive {m['model']}`")
         for name, spec in m["parameters"].items():
             if spec["kind"] in ("categorical", "text"):
                 rng = f"{name} ({spec['kind']})" if spec["kind"] == "text" else \

@@ -156,9 +156,22 @@ class ModelDeclaration:
     def _generated(self, name):
         return _generated_constant(self.generated_path, name)
 
+    @property
+    def derived(self) -> bool:
+        """Whether its generated kernels exist (``memgen derive NAME`` writes them)."""
+        return self.generated_path.is_file()
+
+    def not_derived(self):
+        from .errors import InputError
+        return InputError(f"model '{self.name}' is not derived yet: run `memgen derive "
+                          f"{self.name}` (it writes {self.generated_path})")
+
     def param_specs(self) -> tuple:
-        """Every declared parameter (numerics.params.declared_specs)."""
+        """Every declared parameter (numerics.params.declared_specs): the kernels' PARAMETERS
+        refined by ``params``, then the model's own. InputError when not derived yet."""
         from .params import declared_specs
+        if not self.derived:
+            raise self.not_derived()
         return declared_specs(self.stem, tuple(self.params))
 
     def observables(self) -> tuple[str, ...]:

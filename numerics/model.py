@@ -66,6 +66,8 @@ class SaddlePointModel:
     @property
     def module(self):
         if self._module is None:
+            if self.declaration.stem and not self.declaration.derived:
+                raise self.declaration.not_derived()
             self._module = kernels.load(self.stem, progress=self._progress,
                                         companions=self.companions)
         return self._module
@@ -85,6 +87,8 @@ class SaddlePointModel:
     def param_specs(self) -> tuple:
         """Every declared parameter: the kernels' (refined by ``extra_params``), then the
         model's own, then options some verbs take through --set (``ParamSpec.verbs``)."""
+        if type(self).extra_params is SaddlePointModel.extra_params:  # the declaration's
+            return self.declaration.param_specs()
         return declared_specs(self.stem, tuple(self.extra_params))
 
     def check_given(self, params: dict, verb: str | None = None) -> dict:
