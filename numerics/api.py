@@ -104,8 +104,8 @@ def _check(m, verb: str, params: dict, method=None, kw=None):
 
     ``m.cost`` gets the validated parameters, the verb's keyword options with ``method``'s
     defaults filled in, and ``given``: the parameter names the caller set (a model whose size is
-    a parameter may read it from --N unless the parameter is given). Parameters that do not validate are left to the verb, whose
-    own validation reports them before it does any work."""
+    a parameter may read it from --N unless the parameter is given). Parameters that do not
+    validate are left to the verb, whose own validation reports them before it does any work."""
     import inspect
 
     from .errors import InputError

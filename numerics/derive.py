@@ -7,9 +7,10 @@ Staleness is decided by re-deriving in memory and comparing with the stored file
 re-derivation takes tens of seconds (sympy and mpmath checks), so a successful check leaves a stamp
 in the kernel cache: a key over everything a derivation's output depends on (every source file of
 theory/, codegen.py, drivers.py, declaration.py and this file, the model's declaration file, and
-for a model declared outside the package its theory file; the sympy, mpmath, numpy, scipy and Python versions)
-mapped to the sha256 of the three stored files. While the key and the stored files are unchanged
-the answer is known and the check returns without deriving; any change to either re-derives.
+for a model declared outside the package its theory file; the sympy, mpmath, numpy, scipy and
+Python versions) mapped to the sha256 of the three stored files. While the key and the stored
+files are unchanged the answer is known and the check returns without deriving; any change to
+either re-derives.
 ``force=True`` (``memgen derive --check --force``) always re-derives.
 """
 from __future__ import annotations

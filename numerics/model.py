@@ -4,6 +4,8 @@
 stationarity equations F, their Jacobian row by row, and the preconditioner c with T - x = c F),
 ``fixed_point``, ``free_entropy`` and ``observables`` (see theory/free_entropy.py);
 a model file in numerics/models/ subclasses it to add its domain, initial guess and boundaries.
+What the model is (name, stem, parameters, solve methods, boundary variable, companions) is its
+declaration's (numerics/declaration.py), handed to the constructor by the registry.
 """
 from __future__ import annotations
 

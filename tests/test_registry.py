@@ -182,7 +182,8 @@ def test_entry_point_declares_a_model(tmp_path, monkeypatch):
                                  theory="ep_toy_theory:derive", numerics="ep_toy_num:EpToy")
     '''))
     monkeypatch.syspath_prepend(str(tmp_path))
-    ep = metadata.EntryPoint(name="ep-toy", value="memgen_ep_toy", group=declaration.ENTRY_POINT_GROUP)
+    ep = metadata.EntryPoint(name="ep-toy", value="memgen_ep_toy",
+                             group=declaration.ENTRY_POINT_GROUP)
     real = metadata.entry_points
     monkeypatch.setattr(metadata, "entry_points",
                         lambda **kw: [ep] if kw.get("group") == declaration.ENTRY_POINT_GROUP
