@@ -128,8 +128,8 @@ class ModelDeclaration:
     @property
     def generated_path(self) -> Path:
         if self.builtin:
-            from .kernels import GENERATED_DIR
-            return GENERATED_DIR / f"{self.stem}.py"
+            import memgenkit.numerics.generated as pkg
+            return Path(pkg.__file__).parent / f"{self.stem}.py"
         return self.base / "generated" / f"{self.stem}.py"
 
     def stored_files(self) -> list[Path]:

@@ -29,7 +29,6 @@ from functools import lru_cache
 from pathlib import Path
 
 from .errors import InputError, ParameterError, UnknownParameterError
-from .kernels import generated_path
 
 KINDS = ("real", "integer", "categorical", "text")
 
@@ -188,6 +187,7 @@ class refine:  # noqa: N801 -- reads as a declaration: refine("n", kind="integer
 def param_specs(stem: str) -> tuple[ParamSpec, ...]:
     """The kernel parameters declared in numerics/generated/<stem>.py (the order of the kernels'
     parameter vector)."""
+    from .kernels import generated_path  # here: reading declarations needs no numpy
     tree = ast.parse(generated_path(stem).read_text())
     for node in tree.body:
         if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "PARAMETERS":
