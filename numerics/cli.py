@@ -143,13 +143,12 @@ def cmd_list(args):
 
 def cmd_derive(args):
     from . import api
-    from .kernels import GENERATED_DIR
     if args.show_kernel:
-        from .models import MODELS, get
-        if args.model not in MODELS:
-            from .errors import UnknownModelError
-            raise UnknownModelError(args.model, list(MODELS))
-        print((GENERATED_DIR / f"{get(args.model).stem}.py").read_text())
+        from .declaration import lookup
+        decl = lookup(args.model)
+        if not decl.derived:
+            raise decl.not_derived()
+        print(decl.generated_path.read_text())
         return 0
     if args.check:
         stale = api.check_derivations(args.model, force=args.force)
@@ -486,7 +485,7 @@ def _parser():
     # Built once per set of declared models (about 10 ms): main() is called in-process by tests
     # and notebooks, and a user model (MEMGEN_MODEL_PATH) may add flags and verbs.
     from .declaration import declarations
-    return _parser_for(tuple(declarations().values()))
+    return _parser_for(tuple((n, str(d.source)) for n, d in declarations().items()))
 
 
 @functools.lru_cache(maxsize=4)

@@ -96,6 +96,8 @@ def test_user_model_outside_the_package_is_derived_solved_and_listed(user_model,
         assert (user_model / path).is_file(), path
     rc, out, _ = run(capsys, "derive", "--check", "toy-square")
     assert rc == 0 and "toy-square: up to date" in out
+    rc, out, _ = run(capsys, "derive", "--show-kernel", "toy-square")
+    assert rc == 0 and "MODEL = 'toy-square'" in out
     rc, out, _ = run(capsys, "solve", "toy-square", "--set", "a=0.7", "--json")
     assert rc == 0
     r = json.loads(out)
