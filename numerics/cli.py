@@ -496,9 +496,8 @@ def _parser_for(declared):
 def main(argv=None):
     from . import resources
     from .params import check_option
-    parser = _parser()
     try:
-        args = parser.parse_args(argv)
+        args = _parser().parse_args(argv)  # the parser reads the declarations (user models too)
         for name in _OPTION_FLAGS:
             if isinstance(getattr(args, name, None), str):
                 setattr(args, name, check_option(name, getattr(args, name), f"--{name}"))

@@ -251,7 +251,12 @@ def _from_directory(directory: Path) -> list[ModelDeclaration]:
     for path in sorted(directory.glob("*.py")):
         if path.name.startswith("_"):
             continue
-        module = _load_file(f"memgen_user_declaration_{path.stem}", path.resolve())
+        try:
+            module = _load_file(f"memgen_user_declaration_{path.stem}", path.resolve())
+        except Exception as e:  # a user's file: one line naming it, not a traceback per command
+            from .errors import InputError
+            raise InputError(f"model declaration {path} ({PATH_ENV}) does not load: "
+                             f"{type(e).__name__}: {e}") from e
         decl = getattr(module, "MODEL", None)
         if decl is not None:
             out.append(_with_source(decl, path, False))

@@ -211,6 +211,15 @@ def test_a_duplicate_name_is_refused(tmp_path, monkeypatch):
         declaration.declarations()
 
 
+def test_a_broken_user_declaration_is_one_line(tmp_path, monkeypatch, capsys):
+    (tmp_path / "bad.py").write_text(DECLARATION.replace('kind="saddle-point"', 'kind="bogus"'))
+    monkeypatch.setenv(declaration.PATH_ENV, str(tmp_path))
+    rc, _, err = run(capsys, "list")
+    assert rc == 2 and len(err.strip().splitlines()) == 1
+    assert f"model declaration {tmp_path / 'bad.py'} (MEMGEN_MODEL_PATH) does not load: " \
+           "ValueError: model toy-square: kind 'bogus' not in" in err
+
+
 def test_reading_declarations_imports_nothing_heavy(tmp_path):
     """The declarations (built-in and a user model's) are read on every start of `memgen`."""
     write_user_model(tmp_path)
