@@ -6,6 +6,8 @@ dF_i/dtheta_j row by row (n*n values), and the n preconditioners c_i with T_i - 
 c_i F[PAIRING[i]]; ``PAIRING`` is the identity unless the generated module defines it),
 ``fixed_point``, ``free_entropy`` and ``observables`` (see theory/free_entropy.py);
 a model file in numerics/models/ subclasses it to add its domain, initial guess and boundaries.
+What the model is (name, stem, parameters, solve methods, boundary variable, companions) is its
+declaration's (numerics/declaration.py), handed to the constructor by the registry.
 """
 from __future__ import annotations
 
@@ -18,25 +20,58 @@ from .solvers import METHODS, anderson, fixed_point, hybrid, newton
 
 
 class SaddlePointModel:
-    name = ""  # command-line name, e.g. "raf-gardner"
-    stem = ""  # file stem, e.g. "raf_gardner"
-    # Model-level parameter declarations (numerics.params): ParamSpecs the kernels do not take,
-    # and refine(name, ...) narrowing a kernel parameter (an integer kind, a maximum).
-    extra_params: tuple = ()
-    # solve's methods (the first is its default); None: numerics.solvers.METHODS.
-    solve_methods: tuple | None = None
-    # The variable a boundary solves for (raf-gardner: alpha, giving alpha_c); None: none.
-    boundary_variable: str | None = None
-    companions: tuple = ()  # companion sources loaded with the kernels (see numerics/kernels.py)
+    """Constructed by the registry (numerics.models.get) with the model's ``declaration``
+    (numerics/declaration.py), which is where its name, stem, extra parameters, solve methods,
+    boundary variable and companions are declared; the properties below read it."""
 
-    def __init__(self, progress=None):
+    def __init__(self, progress=None, declaration=None):
         self._progress = progress
         self._module = None
+        if declaration is None:  # a class used on its own: the declaration naming it, if any
+            from .declaration import ModelDeclaration, declarations
+            ref = f"{type(self).__module__}:{type(self).__qualname__}"
+            declaration = next((d for d in declarations().values() if d.numerics == ref),
+                               None) or ModelDeclaration(
+                name=type(self).__name__.lower(), stem="", summary="", theory="", numerics=ref)
+        self.declaration = declaration
+
+    @property
+    def name(self) -> str:
+        """Command-line name, e.g. "raf-gardner"."""
+        return self.declaration.name
+
+    @property
+    def stem(self) -> str:
+        """File stem, e.g. "raf_gardner"."""
+        return self.declaration.stem
+
+    @property
+    def extra_params(self) -> tuple:
+        """Model-level parameter declarations (numerics.params): ParamSpecs the kernels do not
+        take, and refine(name, ...) narrowing a kernel parameter (an integer kind, a maximum)."""
+        return tuple(self.declaration.params)
+
+    @property
+    def solve_methods(self) -> tuple | None:
+        """solve's methods (the first is its default); None: numerics.solvers.METHODS."""
+        return self.declaration.solve_methods
+
+    @property
+    def boundary_variable(self) -> str | None:
+        """The variable a boundary solves for (raf-gardner: alpha, giving alpha_c); None: none."""
+        return self.declaration.boundary
+
+    @property
+    def companions(self) -> tuple:
+        """Companion sources loaded with the kernels (see numerics/kernels.py)."""
+        return self.declaration.companion_paths()
 
     # -- kernels ------------------------------------------------------------------------------
     @property
     def module(self):
         if self._module is None:
+            if self.declaration.stem and not self.declaration.derived:
+                raise self.declaration.not_derived()
             self._module = kernels.load(self.stem, progress=self._progress,
                                         companions=self.companions)
         return self._module
@@ -56,6 +91,8 @@ class SaddlePointModel:
     def param_specs(self) -> tuple:
         """Every declared parameter: the kernels' (refined by ``extra_params``), then the
         model's own, then options some verbs take through --set (``ParamSpec.verbs``)."""
+        if type(self).extra_params is SaddlePointModel.extra_params:  # the declaration's
+            return self.declaration.param_specs()
         return declared_specs(self.stem, tuple(self.extra_params))
 
     def check_given(self, params: dict, verb: str | None = None) -> dict:

@@ -16,7 +16,6 @@ import numpy as np
 
 from ..boundary import find_root
 from ..model import SaddlePointModel
-from ..params import refine
 from ..results import Result
 from . import composition_cavity as cav
 
@@ -40,12 +39,8 @@ THEORY_SEED = 20251016
 class Composition(SaddlePointModel):
     """Long-tail memorization in sparse power-law linear regression: recovery, errors, losses."""
 
-    name = "composition"
-    stem = "composition"
-    companions = (cav.LOOPS,)  # the compiled cavity loops, disk-cached with the kernels
-
-    def __init__(self, progress=None):
-        super().__init__(progress)
+    def __init__(self, progress=None, declaration=None):
+        super().__init__(progress, declaration)
         self._ev = None
 
     @property
@@ -53,12 +48,6 @@ class Composition(SaddlePointModel):
         if self._ev is None:
             self._ev = cav.make_evaluator(self.module)
         return self._ev
-
-    # n and d are sizes: integers, at most 10^9 (the theory sums over the d features).
-    extra_params = (
-        refine("n", kind="integer", upper=10 ** 9),
-        refine("d", kind="integer", upper=10 ** 9),
-    )
 
     # -- theory -------------------------------------------------------------------------------
     def fixed_point(self, v: dict):

@@ -25,12 +25,8 @@ _U_MAX = 40.0  # g(40) ~ 1/40: alpha down to ~6e-4 by bracketing, smaller alpha:
 class HopfieldAGS(SaddlePointModel):
     """Hebb Hopfield network at T = 0 (AGS, replica symmetric): m(alpha), capacity alpha_c."""
 
-    name = "hopfield-ags"
-    stem = "hopfield_ags"
-    boundary_variable = "alpha"  # boundary: alpha_c
-
-    def __init__(self, progress=None):
-        super().__init__(progress)
+    def __init__(self, progress=None, declaration=None):
+        super().__init__(progress, declaration)
         self._cap = None
 
     def inside(self, x) -> bool:

@@ -15,10 +15,6 @@ from ..model import SaddlePointModel
 class RafBayes(SaddlePointModel):
     """Rules-and-Facts Bayes-optimal rule learning: q and eps_gen."""
 
-    name = "raf-bayes"
-    stem = "raf_bayes"
-    solve_methods = ("anderson", "fixed-point", "hybrid")
-
     def inside(self, x) -> bool:
         return bool(np.all(np.isfinite(x)) and 0.0 < x[0] < 1.0)
 

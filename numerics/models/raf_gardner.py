@@ -43,12 +43,8 @@ class Capacity:
 class RafGardner(SaddlePointModel):
     """Rules-and-Facts Gardner volume: capacity alpha_c(eps, kappa), overlaps q, R, eps_gen."""
 
-    name = "raf-gardner"
-    stem = "raf_gardner"
-    boundary_variable = "alpha"  # boundary: alpha_c at (eps, kappa)
-
-    def __init__(self, progress=None):
-        super().__init__(progress)
+    def __init__(self, progress=None, declaration=None):
+        super().__init__(progress, declaration)
         self._capacity_cache: dict = {}
 
     def inside(self, x) -> bool:

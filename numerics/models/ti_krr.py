@@ -25,7 +25,6 @@ from numba import njit, types
 
 from ..errors import InputError, ParameterError
 from ..model import SaddlePointModel
-from ..params import ParamSpec, refine
 from ..results import Result
 from ..common.ti_krr_exceptions import parse_exceptions, split_pairs
 
@@ -338,28 +337,7 @@ def format_exceptions(exc) -> str:
 class TiKrr(SaddlePointModel):
     """Transitive inference with exceptions, kernel ridge regression: margins of every pair."""
 
-    name = "ti-krr"
-    stem = "ti_krr"
-
-    # -- parameters -------------------------------------------------------------------------
-    extra_params = (
-        refine("n", kind="integer", upper=100000,
-               description="number of items (integer >= 3; at most 100000: every pair is "
-                           "visited, O(n^2) time)"),
-        ParamSpec("exceptions", default="", kind="text",
-                  description="trained exceptions a>b (item a beats the higher item b, a >= b + 2)"
-                              ", e.g. 6>4,9>5 (CLI --exceptions)"),
-        ParamSpec("t", 0.0, math.inf, True, False, None,
-                  "gradient-flow time from zero (inf: ridge regression, the default)",
-                  optional=True),
-        ParamSpec("pairs", kind="text", optional=True,
-                  description="pairs i-j whose margins to report, e.g. 3-8,1-20000 (any n)"),
-        ParamSpec("depth", 0, 1000, kind="integer", optional=True,
-                  description="hidden ReLU layers of a network kernel used instead of c"),
-        ParamSpec("ntk", 0, 1, kind="integer", optional=True,
-                  description="with depth: 0 NNGP (default), 1 NTK"),
-    )
-    boundary_variable = "c"
+    # -- parameters: numerics/declarations/ti_krr.py ------------------------------------------
 
     def validate(self, params: dict) -> dict:
         if "depth" in params and params["depth"] is not None and "c" in params:
