@@ -103,9 +103,9 @@ class Moreau(Channel):
                prox=zs, M=M, M_explicit=M.explicit())
         return M, zs, [(-sp.oo, sp.oo, M)]
 
-    def channel_term(self, d, P_plus, pieces):
+    def channel_integral(self, P_plus, pieces):
         """Phi_ch(m, q, V) = -2 int Dxi P(+1|xi) M(sqrt(q) xi, W), split at the envelope's
-        pieces; step "channel term, <loss> loss"."""
+        pieces (the expression only)."""
         omega_xi = sp.sqrt(q) * t
         ch = 0
         for lo, hi, M in pieces:
@@ -115,6 +115,11 @@ class Moreau(Channel):
             hi_x = hi if hi in (-sp.oo, sp.oo) else (hi / sp.sqrt(q)).subs(Wsym, self.time)
             integrand = P_plus * M.subs({omega: omega_xi, Wsym: self.time})
             ch += -2 * gauss_integral(integrand, t, lo_x, hi_x)
+        return ch
+
+    def channel_term(self, d, P_plus, pieces):
+        """``channel_integral`` recorded as the step "channel term, <loss> loss"."""
+        ch = self.channel_integral(P_plus, pieces)
         d.step(f"channel term, {self.loss} loss",
                f"Phi_ch(m, q, V) = -2 int Dxi P(+1|xi) M(sqrt(q) xi, W), {self.time_text}"
                + (", split at the kinks xi = (1-W)/sqrt q and 1/sqrt q (M = 0 above the second)"
