@@ -26,12 +26,12 @@ import sympy as sp
 from ..blocks.channels.moreau import FOLD, LOSSES, Moreau, explicit
 from ..blocks.data import Isotropic, mu1, mustar
 from ..blocks.glm import V, Vh, alpha, free_entropy, m, mh, q, qh, saddle_point, xi as t
-from ..blocks.glm import channel_hats
+from ..blocks.glm import channel_hats, square_saddle_point
 from ..blocks.labels import RulesAndFacts, SignTeacher, eps
 from ..blocks.priors.gaussian import lam
 from ..blocks.symbols import R
-from ..derivation import Check, Derivation, Parameter
-from ..evaluate import check_numeric, check_symbolic
+from ..derivation import Derivation, Parameter
+from ..evaluate import check_symbolic
 
 MODEL = "raf-erm"
 
@@ -53,7 +53,8 @@ _SAMPLES = [
     (0.6, 1.7, 2.3, 0.7, 0.5, 0.1, 1.4, 0.6),
     (-0.2, 0.3, 0.4, 3.0, 0.05, 2.0, 0.8, 0.3),
 ]
-# Closed-form square saddle point: (alpha, eps, lam, mu1, mustar) points.
+# Closed-form square saddle point: (alpha, eps, lam, mu1, mustar) points (the first two pick
+# the positive root, the first three check the fixed point, all four the stable root).
 _CF_SYMS = [alpha, eps, lam, mu1, mustar]
 _CF_POINTS = [(1.3, 0.2, 0.5, 1.0, 0.0), (0.4, 0.7, 0.05, 0.5, 1.2), (5.0, 0.0, 1e-3, 2.0, 0.1),
               (0.5, 0.1, 2.0, 1.0, 0.3)]
@@ -114,7 +115,13 @@ def derive() -> Derivation:
         hints = label_hints + channel.cuts()
         if loss == "square":
             hats = channel.square_averages(d, ch, P_plus, labels, hats, _SQUARE_CHECKS)
-            _square_saddle_point(d, prior_eqs, hats, data.ridge)
+            square_saddle_point(
+                d, prior_eqs, hats, data.ridge, _CF_SYMS, _CF_POINTS,
+                "The square loss solves in closed form: V = 1/(lam/mu1^2 + alpha/(1 + V + tau)) is "
+                "a quadratic in V (its positive root, written without cancellation), then m = mhat "
+                "V and q = (mhat^2 + qhat) V^2 is linear in q (m and q written in terms of V). "
+                "Checked: the closed form is a fixed point of the iterated map (30 digits, 3 "
+                "parameter points); the numerics also test it against the iteration.")
         hats = [explicit(h) for h in hats]
         d.kernel(f"channel_{loss}", [m, q, V],
                  [("mhat", hats[0]), ("qhat", hats[1]), ("Vhat", hats[2])],
@@ -138,63 +145,3 @@ def derive() -> Derivation:
                  f"observables at the saddle point, {loss} loss",
                  hints + [(om_star / sp.sqrt(q), sp.S(0))])
     return d
-
-
-def _square_saddle_point(d, prior_eqs, hats_closed, LAM_EFF):
-    """Square loss: the saddle point is algebraic (V from a quadratic, then m, then q)."""
-    # The square loss solves in closed form: V from a quadratic, then m, then q (linear).
-    Vs = sp.solve(sp.Eq(V, prior_eqs[V].subs(Vh, hats_closed[2])), V)
-    Vpos = [s for s in Vs if _positive_at(s)]
-    V_root = Vpos[0]
-    # The same root without cancellation: lam' V^2 + b V - c = 0 (lam' = lam/mu1^2, c = 1 + tau)
-    # has V = (sqrt(D) - b)/(2 lam'), which cancels for b > 0 as lam -> 0 (alpha > 1); written as
-    # (|b| - b)/(2 lam') + 2 c/(sqrt(D) + |b|) both terms are non-negative.
-    poly = sp.Poly(sp.numer(sp.together(V - prior_eqs[V].subs(Vh, hats_closed[2]))), V)
-    c2, c1, c0 = poly.all_coeffs()
-    b_, c_ = c1 / c2, -c0 / c2 * LAM_EFF          # V^2 + (b_/lam') V - c_/lam' = 0
-    b_, c_ = sp.simplify(b_ * LAM_EFF), sp.simplify(c_)
-    D_ = b_**2 + 4 * LAM_EFF * c_
-    V_cf = (sp.Abs(b_) - b_) / (2 * LAM_EFF) + 2 * c_ / (sp.sqrt(D_) + sp.Abs(b_))
-    stable_check = check_numeric(V_cf, V_root, _CF_SYMS, _CF_POINTS, 1e-25,
-                                 "cancellation-free root equals sympy's positive root")
-    m_V = sp.factor(prior_eqs[m].subs({mh: hats_closed[0], Vh: hats_closed[2]}))
-    q_eq = sp.Eq(q, prior_eqs[q].subs({mh: hats_closed[0], qh: hats_closed[1],
-                                       Vh: hats_closed[2]}))
-    q_V = sp.factor(sp.solve(q_eq.subs(m, m_V), q)[0])
-    residuals = [prior_eqs[s].subs({mh: hats_closed[0], qh: hats_closed[1], Vh: hats_closed[2]})
-                 - s for s in (m, q, V)]
-    sub = {V: V_cf, m: m_V, q: q_V}
-    d.step("square loss: closed-form saddle point",
-           "The square loss solves in closed form: V = 1/(lam/mu1^2 + alpha/(1 + V + tau)) is a "
-           "quadratic in V (its positive root, written without cancellation), then m = mhat V "
-           "and q = (mhat^2 + qhat) V^2 is linear in q (m and q written in terms of V). Checked: "
-           "the closed form is a fixed point of the iterated map (30 digits, 3 parameter "
-           "points); the numerics also test it against the iteration.",
-           [_check_fixed_point(residuals, sub), stable_check],
-           V=V_cf, m=m_V, q=q_V)
-    m_cf, q_cf = m_V.xreplace({V: V_cf}), q_V.xreplace({V: V_cf})
-    d.kernel("closed_form_square", [], [("m", m_cf), ("q", q_cf), ("V", V_cf)],
-             "square loss: the saddle point in closed form")
-    return hats_closed
-
-
-def _positive_at(expr):
-    for s in _CF_POINTS[:2]:
-        if not float(expr.subs(dict(zip(_CF_SYMS, s)))) > 0:
-            return False
-    return True
-
-
-def _check_fixed_point(residuals, sub):
-    import mpmath as mp
-    worst = 0.0
-    with mp.workdps(30):
-        for s in _CF_POINTS[:3]:
-            p = {k: sp.Rational(str(x)) for k, x in zip(_CF_SYMS, s)}
-            Vv = sub[V].subs(p).evalf(40)
-            point = {V: Vv, m: sub[m].subs(p).subs(V, Vv).evalf(40),
-                     q: sub[q].subs(p).subs(V, Vv).evalf(40)}
-            for r in residuals:
-                worst = max(worst, float(abs(r.subs(p).subs(point).evalf(40))))
-    return Check("numeric", worst < 1e-25, "closed form is a fixed point of the prior o channel "
-                 "map at 3 points (30 digits)", worst)
