@@ -33,7 +33,7 @@ from ..blocks.glm import (V, Vh, alpha, channel_hats, channel_map, free_entropy,
 from ..blocks.labels import RulesAndFacts, SignTeacher, eps
 from ..blocks.priors.gaussian import Gaussian, lam
 from ..blocks.symbols import R
-from ..derivation import Check, Derivation, Parameter
+from ..derivation import Derivation, Parameter
 from ..evaluate import check_numeric, check_symbolic
 
 MODEL = "raf-rf"
@@ -59,6 +59,9 @@ _PRIOR_SAMPLES = [
     (1.2, 0.2, 2.5, 2.0, 1.7, 0.3, 1.5, 0.8, 0.3),
 ]
 _PARAM_SYMS = [alpha, psi, eps, lam, mu1, mustar]
+# (alpha, psi, eps, lam, mu1, mustar) points of the square-loss reduction check
+_REDUCTION_POINTS = [(1.5, 0.5, 0.2, 0.3, 1.0, 0.0), (0.8, 3.0, 0.1, 0.05, 0.5, 0.6),
+                     (4.0, 1.7, 0.3, 1.5, 0.8, 0.3)]
 
 
 def derive() -> Derivation:
@@ -107,7 +110,7 @@ def derive() -> Derivation:
            Phi_ch=ch_closed, mhat=hats[0], qhat=hats[1], Vhat=hats[2])
 
     data.kernel_limit(d, prior_eqs)
-    V_res, m_V, q_V = _square_reduction(d, prior_eqs, hats)
+    V_res, m_V, q_V = data.square_reduction(d, prior_eqs, hats, _REDUCTION_POINTS)
 
     d.kernel("prior", [mh, qh, Vh], [(n, _explicit(prior_eqs[x])) for n, x in
                                      (("m", m), ("q", q), ("V", V))],
@@ -137,46 +140,3 @@ def derive() -> Derivation:
               ("train_loss", -phi_val / alpha), ("free_entropy", phi_val)],
              "observables at the saddle point", label_hints + [(om_star / sp.sqrt(q), sp.S(0))])
     return d
-
-
-def _square_reduction(d, prior_eqs, hats):
-    """The square loss: one scalar equation for V, then m and q explicitly."""
-    import mpmath as mp
-    V_of = prior_eqs[V]
-    indep = [sp.diff(V_of, x) for x in (mh, qh)]
-    sub_h = {mh: hats[0], qh: hats[1], Vh: hats[2]}
-    V_res = V_of.subs(Vh, hats[2]) - V
-    m_V = prior_eqs[m].subs(sub_h)
-    # q = A + B q (qhat is affine in q): solved by hand, sp.solve would expand everything
-    q_rhs = prior_eqs[q].subs(sub_h).subs(m, m_V)
-    B_q = sp.diff(q_rhs, q)
-    q_V = q_rhs.subs(q, 0) / (1 - B_q)
-    # 30-digit fixed point: root of the V equation, then m(V), q(V); the full prior o channel
-    # map must leave it unchanged.
-    f_res = sp.lambdify([V] + _PARAM_SYMS, _explicit(V_res), modules="mpmath")
-    f_m = sp.lambdify([V] + _PARAM_SYMS, _explicit(m_V), modules="mpmath")
-    f_q = sp.lambdify([V] + _PARAM_SYMS, _explicit(q_V), modules="mpmath")
-    maps = [sp.lambdify([m, q, V] + _PARAM_SYMS, _explicit(prior_eqs[x].subs(sub_h)),
-                        modules="mpmath") for x in (m, q, V)]
-    worst = 0.0
-    with mp.workdps(30):
-        for pv in ((1.5, 0.5, 0.2, 0.3, 1.0, 0.0), (0.8, 3.0, 0.1, 0.05, 0.5, 0.6),
-                   (4.0, 1.7, 0.3, 1.5, 0.8, 0.3)):
-            pv = [mp.mpf(x) for x in pv]
-            Vs = mp.findroot(lambda x: f_res(x, *pv), mp.mpf(1))
-            x = [f_m(Vs, *pv), f_q(Vs, *pv), Vs]
-            for f, xv in zip(maps, x):
-                worst = max(worst, float(abs(f(*x, *pv) - xv)))
-    d.step("square loss: one scalar equation",
-           "V = 2 dPhi_prior/dqhat depends on Vhat only, and Vhat = alpha/(1+V): the saddle point "
-           "reduces to one scalar equation for V (its left side is increasing in V and bounded "
-           "by E[mu1^2 s + mustar^2]/lam, so the root is bracketed by (0, (mu1^2 + mustar^2)/lam]"
-           "); then m = dPhi_prior/dmhat at the channel's mhat, and q solves a linear equation. "
-           "Checked: at 3 points the 30-digit root and m(V), q(V) are a fixed point of the full "
-           "prior o channel map.",
-           [check_symbolic(indep[0], "dV/dmhat = 0"), check_symbolic(indep[1], "dV/dqhat = 0"),
-            check_symbolic(sp.diff(B_q, q), "the q equation is affine in q"),
-            Check("numeric", worst < 1e-25, "fixed-point residual of the reduced solution",
-                  worst)],
-           V_equation=V_res, m_of_V=m_V, q_of_V=q_V)
-    return V_res, m_V, q_V
