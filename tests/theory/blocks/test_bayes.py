@@ -32,3 +32,11 @@ def test_partition_and_qhat():
             assert abs(f_psi(qv, ev) - ref) < 1e-14
             dpsi = mp.diff(lambda qq: f_psi(qq, ev), qv)
             assert abs(f_qhat(qv, 1.5, ev) - 2 * 1.5 * dpsi) < 1e-10
+
+
+def test_partition_check_for_every_sign_label_model():
+    """The direct-integral check of Z holds for label noise too (thetas of both signs)."""
+    from memgenkit.theory.blocks.labels import LabelNoise, RandomLabels
+    BayesPosterior([(0.3, 0.4, 0.2), (0.8, -1.1, 0.1)]).partition(_d(), LabelNoise(SignTeacher()))
+    BayesPosterior([(0.3, 0.4)]).partition(_d(), SignTeacher())
+    BayesPosterior([(0.3, 0.4)]).partition(_d(), RandomLabels())

@@ -34,13 +34,14 @@ class BayesPosterior(Channel):
 
     def partition(self, d, labels):
         """Z(+1 | sqrt(q) xi, 1 - q), step "output partition function", checked against the direct
-        Gaussian integral of P(+1 | nu) (split at the rule's jump nu = 0, below which the rule's
-        theta vanishes)."""
+        Gaussian integral of P(+1 | nu), split at the rule's jump nu = 0 (P(+1 | nu) is constant
+        on either side for the sign-rule label models)."""
         omega, V = sp.sqrt(q) * t, 1 - q
         Zp = labels.partition(1, omega, V)
         b = self.argument()
         lik = labels.likelihood(1, omega + sp.sqrt(V) * z)
-        below = lik.replace(lambda e: isinstance(e, sp.Heaviside), lambda e: sp.S(0))
+        # below the jump nu < 0: sympy evaluates the rule's thetas at a negative nu
+        below = labels.likelihood(1, sp.Symbol("nu", negative=True))
         syms = [q, t] + [p.symbol for p in labels.parameters]
         d.step("output partition function",
                "Z(+1 | omega = sqrt(q) xi, V = 1 - q) = "
