@@ -25,8 +25,8 @@ import sympy as sp
 
 from ..blocks.channels.moreau import FOLD, LOSSES, Moreau, explicit
 from ..blocks.data import Isotropic, mu1, mustar
-from ..blocks.glm import V, Vh, alpha, free_entropy, m, mh, q, qh, saddle_point, xi as t
-from ..blocks.glm import channel_hats, square_saddle_point
+from ..blocks.glm import (V, Vh, alpha, channel_hats, free_entropy, m, mh, q, qh, saddle_point,
+                          square_saddle_point, xi as t)
 from ..blocks.labels import RulesAndFacts, SignTeacher, eps
 from ..blocks.priors.gaussian import lam
 from ..blocks.symbols import R
