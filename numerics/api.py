@@ -84,10 +84,12 @@ def list_models() -> list[dict]:
     for name, decl in _models.MODELS.items():
         if not decl.derived:  # declared, kernels not generated yet
             out.append({"model": name, "doc": decl.summary, "kind": decl.kind,
-                        "parameters": {}, "boundary": decl.boundary, "derived": False})
+                        "blocks": list(decl.blocks), "parameters": {},
+                        "boundary": decl.boundary, "derived": False})
             continue
         m = _models.get(name)
         out.append({"model": name, "doc": decl.summary, "kind": decl.kind,
+                    "blocks": list(decl.blocks),
                     "parameters": {s.name: s.describe() for s in m.param_specs()},
                     "boundary": m.boundary_variable if m.has("boundary") else None})
     return out

@@ -138,6 +138,8 @@ def cmd_list(args):
             print(f"    {rng:<34} {default}: {spec['description']}{verbs}")
         if m["boundary"]:
             print(f"    boundary: solves for {m['boundary']}")
+        if m.get("blocks"):
+            print(f"    blocks: {' + '.join(m['blocks'])}")
     return 0
 
 

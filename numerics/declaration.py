@@ -37,6 +37,8 @@ Fields (all but name, stem, summary, theory, numerics optional):
   own to the command line (each has ``add_parser(subparsers, limits)``, see
   numerics/studies/raf_erm_cli.py).
 * ``plot_y``: observables ``memgen plot`` draws by default next to the order parameters.
+* ``blocks``: the names (in ``theory.blocks.BLOCKS``) of the prior, channel, label and data
+  blocks the theory is assembled from; empty for a theory not built from blocks.
 
 Observables and kernel parameters are read from the generated module's source (``ast``), so
 reading a declaration never compiles or imports a kernel.
@@ -102,6 +104,10 @@ class ModelDeclaration:
     cli_options: tuple = ()
     cli_verbs: tuple = ()
     plot_y: tuple = ()
+    # The theory blocks the model is assembled from, by their names in theory.blocks.BLOCKS
+    # (prior, channel, label model, data model); () for a model whose theory is not built from
+    # blocks. Shown by `memgen list`; tests check each name is a block.
+    blocks: tuple = ()
     source: Path | None = field(default=None, compare=False)  # the declaration file
     builtin: bool = field(default=True, compare=False)
 

@@ -233,12 +233,21 @@ class SaddlePointModel:
 
 
 class GlmModel(SaddlePointModel):
-    """A generalized-linear-model saddle point in (m, q, V): the domain q > 0, V > 0, m^2 < q
-    (Cauchy-Schwarz for the student-teacher overlap) and a neutral starting point."""
+    """A generalized-linear-model saddle point: the order parameters the declaration's ``roles``
+    name as m (student-teacher overlap), q (student norm) and V (response) live on the domain
+    q > 0, V > 0, m^2 < q (Cauchy-Schwarz); the neutral starting point is m = 0.1, q = 0.5,
+    V = 1."""
+
+    def _roles(self):
+        order = list(self.order_names)
+        return [order.index(r) for r in self.declaration.roles]
 
     def inside(self, x) -> bool:
-        m, q, V = x
+        i_m, i_q, i_V = self._roles()
+        m, q, V = x[i_m], x[i_q], x[i_V]
         return bool(np.all(np.isfinite(x)) and q > 0 and V > 0 and m * m < q)
 
     def initial_guess(self, params):
-        return np.array([0.1, 0.5, 1.0])
+        x = np.empty(len(self.order_names))
+        x[self._roles()] = (0.1, 0.5, 1.0)
+        return x

@@ -245,3 +245,15 @@ def test_reading_declarations_imports_nothing_heavy(tmp_path):
              "memgenkit.numerics.studies.raf_erm")
     loaded = [m for m in out["modules"] if any(m == h or m.startswith(h + ".") for h in heavy)]
     assert loaded == []
+
+
+def test_declared_blocks_are_blocks():
+    """Every name a declaration lists under ``blocks`` is a block of theory.blocks.BLOCKS, and
+    `memgen list` shows them."""
+    from memgenkit.numerics import models
+    from memgenkit.theory.blocks import BLOCKS
+    declared = {n: d.blocks for n, d in models.MODELS.items() if d.blocks}
+    assert {"raf-gardner", "raf-erm", "raf-bayes", "raf-rf"} <= set(declared)
+    for name, blocks in declared.items():
+        unknown = set(blocks) - set(BLOCKS)
+        assert not unknown, f"{name}: {unknown} are not blocks"

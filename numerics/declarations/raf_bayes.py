@@ -8,4 +8,5 @@ MODEL = ModelDeclaration(
     numerics="memgenkit.numerics.models.raf_bayes:RafBayes",
     solve_methods=("anderson", "fixed-point", "hybrid"),
     plot_y=("eps_gen",),
+    blocks=("gaussian", "bayes", "rules-and-facts", "sign-teacher", "isotropic"),
 )

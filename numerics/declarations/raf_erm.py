@@ -20,4 +20,5 @@ MODEL = ModelDeclaration(
     solve_methods=("anderson", "anderson-py", "fixed-point", "hybrid", "newton", "njit"),
     cli_verbs=("memgenkit.numerics.studies.raf_erm_cli",),  # memgen study frontier|rates|phase
     plot_y=("eps_gen",),
+    blocks=("gaussian", "moreau-square", "moreau-hinge", "moreau-logistic", "rules-and-facts", "sign-teacher", "kernel"),
 )

@@ -9,4 +9,5 @@ MODEL = ModelDeclaration(
     numerics="memgenkit.numerics.models.raf_gardner:RafGardner",
     boundary="alpha",  # boundary: alpha_c at (eps, kappa)
     plot_y=("eps_gen",),
+    blocks=("spherical", "margin", "rules-and-facts", "sign-teacher", "isotropic"),
 )

@@ -17,4 +17,5 @@ MODEL = ModelDeclaration(
     ),
     solve_methods=("brent", "anderson", "fixed-point", "hybrid", "newton"),
     plot_y=("eps_gen",),
+    blocks=("gaussian", "moreau-square", "rules-and-facts", "sign-teacher", "random-features"),
 )
