@@ -568,8 +568,8 @@ def _clean(v):
 
 
 def plot_sweep(rows, dense, path, title):
-    from ..plotting import _plt
-    plt = _plt()
+    from ..plotting import pyplot
+    plt = pyplot()
     fig, axes = plt.subplots(2, 3, figsize=(13, 7))
     a = np.array([r["a"] for r in rows])
     for ax, k in zip(axes.ravel(), OBSERVABLES):
@@ -594,8 +594,8 @@ def plot_sweep(rows, dense, path, title):
 
 
 def plot_ladder(rows, fits, a_values, path, title):
-    from ..plotting import _plt
-    plt = _plt()
+    from ..plotting import pyplot
+    plt = pyplot()
     fig, axes = plt.subplots(2, 3, figsize=(13, 7))
     for ax, k in zip(axes.ravel(), OBSERVABLES):
         for j, av in enumerate(a_values):

@@ -172,9 +172,8 @@ def verify_classic(model, a_c, m_c, params, *, Ns=None, instances=None, seed=0,
 def _plot(flip, mix, cap, a_c, alpha, path):
     """One-step flip probability against H(1/sqrt(alpha)) and the exact finite-N tail; the
     mixture overlaps against a_L; the retrieved fraction along the capacity ladder (full run)."""
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from ..plotting import pyplot
+    plt = pyplot()
     fig, ax = plt.subplots(1, 3 if cap else 2, figsize=(13.5 if cap else 9, 3.6))
     a = np.linspace(max(0.03, 0.4 * alpha), max(0.3, 1.5 * alpha), 200)
     ax[0].semilogy(a, sps.norm.sf(1 / np.sqrt(a)), "-", label="H(1/sqrt(alpha))")

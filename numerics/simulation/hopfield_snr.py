@@ -268,10 +268,9 @@ def simulate_training(model, v, seed, options):
 
 
 def _plot(rows, arows, path, gen=None):
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    import matplotlib.ticker  # noqa: F401  (matplotlib.ticker.NullFormatter below)
+    from ..plotting import pyplot
+    plt = pyplot()
+    import matplotlib.ticker  # (NullFormatter, ScalarFormatter below)
     fig, ax = plt.subplots(1, 3 if gen else 2, figsize=(13.5 if gen else 9, 3.6))
     for r in rows:
         k = np.arange(1, r["K"] + 1)

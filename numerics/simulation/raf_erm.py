@@ -357,9 +357,8 @@ def _se_floor(k, stats, p_theory):
 
 
 def _plot(rows, Ns, path):
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from ..plotting import pyplot
+    plt = pyplot()
     fig, axes = plt.subplots(2, 3, figsize=(11, 6))
     x = [1.0 / N for N in Ns]
     for ax, r in zip(axes.ravel(), rows):

@@ -15,9 +15,8 @@ def plot_ladder(result, path) -> str:
     """Write a PNG: feasible fraction vs alpha per N (binomial error bars,
     vertical line at alpha_c) and alpha_half vs 1/N with the WLS extrapolation.
     Accepts a :class:`LadderResult` or its ``to_dict()``.  Returns ``path``."""
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from ..plotting import pyplot
+    plt = pyplot()
 
     alpha_c = record_get(result, "alpha_c")
     grid = np.asarray(record_get(result, "alpha_grid"))
