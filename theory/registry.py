@@ -13,6 +13,7 @@ MODELS = {
     "hopfield-snr": "hopfield_snr",
     "ti-krr": "ti_krr",
     "composition": "composition",
+    "ising-gardner": "ising_gardner",
 }
 
 

@@ -17,6 +17,7 @@ MODELS = {
     "hopfield-snr": ("hopfield_snr", "HopfieldSNR"),
     "ti-krr": ("ti_krr", "TiKrr"),
     "composition": ("composition", "Composition"),
+    "ising-gardner": ("ising_gardner", "IsingGardner"),
 }
 _INSTANCES: dict = {}
 
