@@ -226,7 +226,9 @@ class EnumeratedCapacity:
         row = res["record"]["rows"][0]
         per_n = "\n".join(f"  N={N:3d}  P_max/N = {m:.4f} +- {s:.4f}" for N, m, s in
                           zip(Ns, row["means"], row["ses"]))
-        res["table"] = res["table"].replace("\n", "\n" + per_n + "\n", 1)
+        lines = res["table"].split("\n")
+        k = header.count("\n") + 1
+        res["table"] = "\n".join(lines[:k] + [per_n] + lines[k:])
         return res
 
     def cost(self, verb: str, params: dict, **opts):
