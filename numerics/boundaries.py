@@ -5,7 +5,7 @@ A model lists ``boundaries`` (in order; a later one may use the values found bef
 * :class:`Analytic` -- an analytic limit: a kernel without order parameters evaluated at the
   parameters (e.g. alpha_rs = 2/(pi I(kappa)), where the RS saddle point reaches q = 1);
 * :class:`Root` -- the value of the model's ``boundary_variable`` where an observable of the
-  solved saddle point vanishes (e.g. the RS entropy: alpha_c). The root is bracketed and found by
+  solved saddle point vanishes (or equals ``level``) (e.g. the RS entropy: alpha_c). The root is bracketed and found by
   Brent's method (numerics/boundary.py ``find_root``); the saddle point is solved at every
   evaluation, warm-started from the nearest value already solved, and where that fails from
   halfway points towards it (a short continuation);
@@ -45,6 +45,7 @@ class Root:
     bracket: Callable  # values -> (lo, hi)
     description: str = ""
     scan: int = 8  # interior points tried when the bracket ends have the same sign
+    level: float = 0.0  # the root of observable - level
     kind = "root"
 
 
@@ -111,11 +112,12 @@ def solve_boundaries(model, params: dict, boundaries, variable: str, *, xtol=1e-
 
             def g(a):
                 r = walker.at(a)
-                return _observable(r, b.observable) if r.converged else math.nan
+                return _observable(r, b.observable) - b.level if r.converged else math.nan
 
             root = find_root(g, lo, hi, xtol=xtol, scan=b.scan)
             v = root.value
-            statuses[b.name] = {"kind": b.kind, "observable": b.observable, "method": "brent",
+            statuses[b.name] = {"kind": b.kind, "observable": b.observable, "level": b.level,
+                                "method": "brent",
                                 **root.to_dict()}
             if root.converged:
                 r = walker.at(v)
