@@ -47,7 +47,8 @@ def test_alpha_rs_closed_form_at_kappa():
 
 def _rs_entropy(alpha, kappa):
     """The RS entropy of the Ising perceptron on random labels (Gardner-Derrida 1988), by hand:
-    phi = -qhat (1-q)/2 + E_z log 2cosh(sqrt(qhat) z) + alpha E_t log H((k - sqrt(q) t)/sqrt(1-q))."""
+    phi = -qhat (1-q)/2 + E_z log 2cosh(sqrt(qhat) z) + alpha E_t log H((k - sqrt(q) t)/sqrt(1-q)),
+    stationary in (q, qhat): q = E_z tanh^2(sqrt(qhat) z), qhat = -2 alpha dG_E/dq."""
     def G_E(q):
         f = lambda t: mp.npdf(t) * mp.log(mp.ncdf(-(kappa - mp.sqrt(q) * t) / mp.sqrt(1 - q)))
         return mp.quad(f, [-mp.inf, kappa / mp.sqrt(q), mp.inf])

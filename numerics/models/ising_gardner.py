@@ -20,15 +20,23 @@ class IsingGardner(EnumeratedCapacity, DeclaredBoundaries, SaddlePointModel):
 
     name, stem, boundary_variable = "ising-gardner", "ising_gardner", "alpha"
     boundaries = (Analytic("alpha_rs", "alpha_rs", "alpha_rs", "q -> 1 of the RS saddle point"),
-                  Root("alpha_c", "entropy", lambda v: (0.05 * v["alpha_rs"], 0.95 * v["alpha_rs"]),
-                       "RS entropy = 0"))
+                  Root("alpha_c", "entropy", lambda v: (0.05 * v["alpha_rs"],
+                                                        0.95 * v["alpha_rs"]), "RS entropy = 0"))
     capacity, excluded = "alpha_c", ("alpha_rs",)
 
     def inside(self, x) -> bool:
         return bool(0.0 < x[0] < 1.0 and x[1] > 0.0)
 
+    def _alpha_rs(self, params):
+        return float(self.call("alpha_rs", np.empty(0), self.pvec(params))[0])
+
+    def precheck(self, params):
+        a_rs = self._alpha_rs(params)
+        if params["alpha"] >= a_rs:
+            return f"alpha = {params['alpha']:g} >= alpha_rs = {a_rs:.12g}: no RS saddle point"
+        return None
+
     def initial_guess(self, params):
         """q grows from 0 (alpha -> 0) to 1 (alpha -> alpha_rs); qhat from E tanh^2 ~ q."""
-        a_rs = float(self.call("alpha_rs", np.empty(0), self.pvec(params))[0])
-        q0 = min(0.9, 0.7 * params["alpha"] / a_rs)
+        q0 = min(0.9, 0.7 * params["alpha"] / self._alpha_rs(params))
         return np.array([q0, q0 / (1.0 - q0) ** 2])

@@ -137,7 +137,7 @@ def seconds_per_instance(N: int, alpha: float) -> float:
 
 
 def brute_force_capacity(X, y, kappa: float) -> int:
-    """The same P_max by listing all 2^N weight vectors with numpy (reference for tests, N <= 12)."""
+    """The same P_max by listing all 2^N weight vectors with numpy (test reference, N <= 12)."""
     X = np.asarray(X, float)
     P, N = X.shape
     W = np.array(np.meshgrid(*[[-1.0, 1.0]] * N, indexing="ij")).reshape(N, -1).T

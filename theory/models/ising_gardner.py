@@ -22,16 +22,18 @@ from ..evaluate import check_symbolic
 from ..gaussian import H, Npdf
 
 MODEL = "ising-gardner"
-_SAMPLES = [(0.3, 0.5, 0.4, 0.0), (0.6, 2.0, 0.7, 0.5), (0.85, 6.0, 0.9, 0.2)]  # q, qhat, alpha, kappa
+# (q, qhat, alpha, kappa) points for the numeric checks
+_SAMPLES = [(0.3, 0.5, 0.4, 0.0), (0.6, 2.0, 0.7, 0.5), (0.85, 6.0, 0.9, 0.2)]
 
 
 def derive() -> Derivation:
     prior, channel, labels = Ising(), Margin(), RandomLabels()
     d = Derivation(model=MODEL, title="Ising perceptron Gardner volume (replica symmetric)",
-                   conventions=__doc__.split("random labels):")[1].strip(), order_parameters=[q, qhat],
+                   conventions=__doc__.split("random labels):")[1].strip(),
+                   order_parameters=[q, qhat],
                    parameters=[Parameter(alpha, 0.0, None, lower_open=True, default=0.5,
                                          description="samples per dimension, P/N"),
-                               *channel.parameters])
+                               Parameter(kappa, 0.0, None, default=0.0, description="margin")])
     fe = volume(d, prior, channel, labels, samples=[(s[0], 0.0, s[3]) for s in _SAMPLES],
                 what="phi(q, qhat) = G_S + alpha G_E: the entropy of the Ising solutions.")
     hints = channel.hints() + prior.hints()
@@ -47,7 +49,8 @@ def derive() -> Derivation:
     alpha_rs = a_rs.xreplace({J: closed * J / I}).doit()
     d.step("alpha_rs in closed form",
            "I(kappa) = int_{-oo}^kappa Dt (kappa - t)^2 = (1 + kappa^2) H(-kappa) + kappa "
-           "Npdf(kappa) (sympy), so alpha_rs = 2/(pi I(kappa)) = 4/pi at kappa = 0 (Gardner-Derrida).",
+           "Npdf(kappa) (sympy), so alpha_rs = 2/(pi I(kappa)) = 4/pi at kappa = 0 "
+           "(Gardner-Derrida).",
            [check_symbolic(I.xreplace({J: J_sympy}) - closed.rewrite(sp.erfc).rewrite(sp.exp),
                             "sympy integral equals the closed form"),
             check_symbolic(alpha_rs.subs(kappa, 0) - 4 / sp.pi, "alpha_rs(0) = 4/pi")],
