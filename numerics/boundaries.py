@@ -46,6 +46,11 @@ class Root:
     description: str = ""
     scan: int = 8  # interior points tried when the bracket ends have the same sign
     level: float = 0.0  # the root of observable - level
+    # values -> a value the upper end may approach (a singular end, e.g. alpha_rs): while the
+    # bracket holds no sign change, hi moves 3/4 of the way towards it (up to ``approaches``
+    # times, as long as the saddle point still solves there)
+    approach: Callable | None = None
+    approaches: int = 12
     kind = "root"
 
 
@@ -93,6 +98,21 @@ def _observable(r, name):
     return r.observables.get(name, math.nan)
 
 
+def _approach(g, lo, hi, limit, times):
+    """Move ``hi`` towards ``limit`` until g changes sign on [lo, hi] (or g stops being finite:
+    the last finite end is kept)."""
+    glo, ghi = g(lo), g(hi)
+    for _ in range(times):
+        if not (math.isfinite(glo) and math.isfinite(ghi)) or glo * ghi <= 0:
+            break
+        nxt = limit - 0.25 * (limit - hi)
+        gn = g(nxt)
+        if not math.isfinite(gn):
+            break
+        lo, glo, hi, ghi = hi, ghi, nxt, gn
+    return lo, hi
+
+
 def solve_boundaries(model, params: dict, boundaries, variable: str, *, xtol=1e-13) -> Result:
     """Every declared boundary of ``model`` at validated ``params`` (without ``variable``)."""
     values, out, statuses = dict(params), {}, {}
@@ -114,6 +134,8 @@ def solve_boundaries(model, params: dict, boundaries, variable: str, *, xtol=1e-
                 r = walker.at(a)
                 return _observable(r, b.observable) - b.level if r.converged else math.nan
 
+            if b.approach is not None:
+                lo, hi = _approach(g, lo, hi, b.approach(values), b.approaches)
             root = find_root(g, lo, hi, xtol=xtol, scan=b.scan)
             v = root.value
             statuses[b.name] = {"kind": b.kind, "observable": b.observable, "level": b.level,

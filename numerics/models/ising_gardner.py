@@ -20,8 +20,8 @@ class IsingGardner(EnumeratedCapacity, DeclaredBoundaries, SaddlePointModel):
 
     name, stem, boundary_variable = "ising-gardner", "ising_gardner", "alpha"
     boundaries = (Analytic("alpha_rs", "alpha_rs", "alpha_rs", "q -> 1 of the RS saddle point"),
-                  Root("alpha_c", "entropy", lambda v: (0.05 * v["alpha_rs"],
-                                                        0.95 * v["alpha_rs"]), "RS entropy = 0"))
+                  Root("alpha_c", "entropy", lambda v: (0.05 * v["alpha_rs"], 0.9 * v["alpha_rs"]),
+                       "RS entropy = 0", approach=lambda v: v["alpha_rs"]))
     capacity, excluded = "alpha_c", ("alpha_rs",)
 
     def inside(self, x) -> bool:
