@@ -137,3 +137,18 @@ def test_bad_input_is_one_line(argv, capsys):
     assert rc == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("memgen: error:"), err
+
+
+@pytest.mark.slow
+def test_verify_default_ladder_passes(tmp_path):
+    """N = 11..23, 400 instances each (about a minute on one core)."""
+    v = api.verify("ising-gardner", {"kappa": 0.0}, out_dir=tmp_path)
+    assert v["passed"], v["table"]
+
+
+def test_cost_follows_the_ladder():
+    m = api.model("ising-gardner")
+    quick = m.cost("verify", {"alpha": 0.5, "kappa": 0.0}, quick=True)
+    full = m.cost("verify", {"alpha": 0.5, "kappa": 0.0})
+    big = m.cost("verify", {"alpha": 0.5, "kappa": 0.0}, Ns=[25, 27], instances=10)
+    assert quick.seconds < full.seconds and big.seconds > 2.0 ** 25 * 10 * 1e-9
