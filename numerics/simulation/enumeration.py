@@ -159,7 +159,8 @@ class EnumeratedCapacity:
 
     verify: per N the mean of P_max/N over seeded instances with its standard error, extrapolated
     in 1/N by the shared ladder (numerics/ladder.py): PASS when within 3 se of the capacity and
-    more than 3 se from every excluded value."""
+    more than 3 se from every excluded value. ``workers`` is accepted and ignored: one process
+    walks the instances one after another (each walk is compiled; see ``cost``)."""
 
     capacity = "alpha_c"
     excluded: tuple = ()
