@@ -48,5 +48,23 @@ def test_domain_and_sample():
     w = prior.sample(np.random.default_rng(4), 101)
     assert set(np.unique(w)) == {-1.0, 1.0} and w @ w == 101
     assert np.array_equal(w, prior.sample(np.random.default_rng(4), 101))
-    with pytest.raises(NotImplementedError):
-        prior.order_parameters(True)
+
+
+def test_teacher_branch():
+    """With a teacher: [q, qhat, R, Rhat], every step checked, R <- E tanh, Rhat <- alpha dG_E/dR
+    (dG_S/dR = -Rhat), and the Rhat moment is the derivative of G_S."""
+    from memgenkit.theory.blocks.symbols import R, Rhat
+    d = Derivation(model="ising-teacher", title="", conventions="", parameters=[],
+                   order_parameters=[q, qhat, R, Rhat])
+    prior = Ising()
+    G_S = prior.entropic(d, teacher=True)
+    assert prior.order_parameters(True) == [q, qhat, R, Rhat]
+    assert all(c.passed for s in d.steps for c in s.checks)
+    assert sp.simplify(sp.diff(G_S, R) + Rhat) == 0
+    diff = mp_function(sp.diff(G_S, Rhat) - prior.moments(True)[Rhat], [q, qhat, R, Rhat],
+                       [sp.S(0)])
+    with mp.workdps(25):
+        assert abs(diff(0.5, 2.0, 0.3, 0.7)) < 1e-20
+    assert [(p.theta, p.sigma, p.c) for p in prior.pairings(True)][2:] == [(R, Rhat, 1),
+                                                                           (Rhat, R, 1)]
+    assert not prior.domain({q: 0.3, qhat: 1.0, R: 0.6})

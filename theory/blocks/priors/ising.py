@@ -1,8 +1,10 @@
 """Ising prior: binary weights w_i = +-1 (|w|^2 = N), written as a Legendre transform in (q, qhat).
 
 Conventions: q = w^a.w^b/N between two students, qhat its conjugate (the Lagrange multiplier of
-the overlap constraint); z is the standard Gaussian of the Hubbard-Stratonovich transformation;
-log 2cosh is the special function ``LogCosh2`` (theory/spins.py), stable for large fields.
+the overlap constraint); with a teacher w* in {-1, +1}^N also R = w.w*/N and its conjugate Rhat
+(the gauge w_i -> w_i w*_i makes the teacher all +1, so Rhat acts as a uniform field); z is the
+standard Gaussian of the Hubbard-Stratonovich transformation; log 2cosh is the special function
+``LogCosh2`` (theory/spins.py), stable for large fields.
 """
 from __future__ import annotations
 
@@ -16,30 +18,31 @@ from ...evaluate import check_numeric, check_symbolic
 from ...gaussian import gauss_avg, gauss_integral
 from ...spins import LogCosh2
 from ..base import Pairing, Prior
-from ..symbols import q, qhat, z
+from ..symbols import R, Rhat, q, qhat, z
 
 # (q, qhat) sample points for the numeric checks, inside the domain 0 < q < 1, qhat > 0.
 _SAMPLES = [(0.3, 0.4), (0.6, 2.5), (0.9, 11.0)]
+# (q, qhat, R, Rhat) sample points with a teacher, R^2 < q
+_SAMPLES_TEACHER = [(0.3, 0.4, 0.2, 0.3), (0.6, 2.5, -0.5, -1.1), (0.9, 11.0, 0.8, 2.0)]
 
 
 class Ising(Prior):
-    """Binary student w_i = +-1: G_S = -qhat (1-q)/2 + E_z log 2cosh(sqrt(qhat) z)."""
+    """Binary student w_i = +-1: G_S = -qhat (1-q)/2 + E_z log 2cosh(sqrt(qhat) z); with a
+    teacher -R Rhat is added and the field is sqrt(qhat) z + Rhat."""
 
     name = "ising"
 
     def order_parameters(self, teacher=False):
-        self._no_teacher(teacher)
-        return [q, qhat]
+        return [q, qhat, R, Rhat] if teacher else [q, qhat]
 
     @staticmethod
-    def _no_teacher(teacher):
-        if teacher:
-            raise NotImplementedError("the Ising prior has no teacher overlap yet (R, Rhat)")
+    def _field(teacher):
+        return sp.sqrt(qhat) * z + (Rhat if teacher else 0)
 
     def entropic(self, d, teacher=False):
         """Replicate n students, impose q_ab = q (a < b) with conjugates qhat, sum over w^a = +-1
-        site by site; the quadratic form is linearized by a Gaussian z; then n -> 0."""
-        self._no_teacher(teacher)
+        site by site; the quadratic form is linearized by a Gaussian z; then n -> 0. With a
+        teacher, the overlaps R_a = R add Rhat sum_a w^a w*_i per site (gauge: w*_i = +1)."""
         n = sp.Symbol("n", positive=True)
         S = sp.Symbol("S", real=True)
         # sum_{a<b} w^a w^b = (S^2 - n)/2 with S = sum_a w^a, since (w^a)^2 = 1: every spin
@@ -68,39 +71,62 @@ class Ising(Prior):
         # (1/n) log E_z (2cosh)^n -> E_z log 2cosh (replica limit, as for the channel).
         poly = -n * (n - 1) * qhat * q / 2 - n * qhat / 2
         lim = sp.limit(poly / n, n, 0)
-        G_S = lim + gauss_avg(LogCosh2(sp.sqrt(qhat) * z), z)
+        field = self._field(teacher)
+        G_S = lim + gauss_avg(LogCosh2(field), z)
+        if teacher:
+            G_S = lim - R * Rhat + gauss_avg(LogCosh2(field), z)
+            d.step("teacher overlap",
+                   "exp(Rhat sum_a w^a w*_i - n R Rhat) per site fixes R_a = R; the gauge "
+                   "w^a_i -> w^a_i w*_i leaves the spin sums and q unchanged and makes w*_i = +1, "
+                   "so the field is sqrt(qhat) z + Rhat and -R Rhat is added per replica.",
+                   [_check_replicated(n, teacher=True)], field=field)
         d.step("entropic term, n -> 0",
                "G_S = lim_{n->0} (1/n)[-n(n-1) qhat q/2 - n qhat/2 + log E_z (2cosh(sqrt(qhat) z))"
-               "^n] = -qhat (1-q)/2 + E_z log 2cosh(sqrt(qhat) z).",
+               "^n] = -qhat (1-q)/2 + E_z log 2cosh(sqrt(qhat) z)."
+               + (" With a teacher: -R Rhat + E_z log 2cosh(sqrt(qhat) z + Rhat)." if teacher
+                  else ""),
                [check_symbolic(lim + qhat * (1 - q) / 2, "limit of the polynomial part"),
                 _check_n_to_zero()], G_S=G_S)
-        mom = self.moments()[qhat]
+        mom = self.moments(teacher)
+        syms, samples = ([q, qhat, R, Rhat], _SAMPLES_TEACHER) if teacher else ([q, qhat],
+                                                                                 _SAMPLES)
+        cuts = [sp.S(0), -Rhat / sp.sqrt(qhat)] if teacher else [sp.S(0)]
         d.step("moment form of dG_S/dqhat (Stein's lemma)",
                "dG_S/dqhat = -(1-q)/2 + E_z[z tanh(sqrt(qhat) z)]/(2 sqrt(qhat)) and "
-               "E_z[z f(z)] = E_z[f'(z)] give dG_S/dqhat = (q - E_z tanh^2(sqrt(qhat) z))/2.",
-               [check_numeric(sp.diff(G_S, qhat), mom, [q, qhat], _SAMPLES, 1e-20,
-                              "sympy derivative equals the moment form (mpmath)",
-                              breakpoints=[sp.S(0)])], dG_S_dqhat=mom)
+               "E_z[z f(z)] = E_z[f'(z)] give dG_S/dqhat = (q - E_z tanh^2(sqrt(qhat) z))/2."
+               + (" With a teacher the field is sqrt(qhat) z + Rhat, and dG_S/dRhat = -R + E_z "
+                  "tanh(sqrt(qhat) z + Rhat)." if teacher else ""),
+               [check_numeric(sp.diff(G_S, s_), m_, syms, samples, 1e-20,
+                              f"sympy derivative{' in ' + str(s_) if teacher else ''} equals "
+                              "the moment form (mpmath)",
+                              breakpoints=cuts) for s_, m_ in mom.items()],
+               **{f"dG_S_d{s_}": m_ for s_, m_ in mom.items()})
         return G_S
 
     def moments(self, teacher=False):
-        return {qhat: (q - gauss_avg(sp.tanh(sp.sqrt(qhat) * z)**2, z)) / 2}
+        field = self._field(teacher)
+        out = {qhat: (q - gauss_avg(sp.tanh(field)**2, z)) / 2}
+        if teacher:
+            out[Rhat] = -R + gauss_avg(sp.tanh(field), z)
+        return out
 
     def pairings(self, teacher=False):
         # q <- q - 2 dphi/dqhat = E tanh^2; qhat <- qhat - 2 dphi/dq = -2 alpha dG_E/dq (dG_S/dq
-        # = qhat/2): both right-hand sides are free of the parameter they update.
-        return [Pairing(q, qhat, -2), Pairing(qhat, q, -2)]
+        # = qhat/2): both right-hand sides are free of the parameter they update. With a
+        # teacher R <- R + dphi/dRhat = E tanh and Rhat <- Rhat + dphi/dR = alpha dG_E/dR.
+        out = [Pairing(q, qhat, -2), Pairing(qhat, q, -2)]
+        return out + [Pairing(R, Rhat, 1), Pairing(Rhat, R, 1)] if teacher else out
 
-    def hints(self):
-        """E_z tanh^2(sqrt(qhat) z) varies on the scale 1/sqrt(qhat) around z = 0."""
-        return [(sp.S(0), 1 / sp.sqrt(qhat))]
+    def hints(self, teacher=False):
+        """E_z tanh^2(field) varies on the scale 1/sqrt(qhat) where the field crosses 0."""
+        return [(-(Rhat if teacher else 0) / sp.sqrt(qhat), 1 / sp.sqrt(qhat))]
 
     def domain(self, values):
-        qq, qh = values.get(q), values.get(qhat)
-        return bool(0.0 < qq < 1.0 and qh > 0.0)
+        qq, qh, rr = values.get(q), values.get(qhat), values.get(R, 0.0)
+        return bool(0.0 < qq < 1.0 and qh > 0.0 and rr * rr < qq)
 
     def q_to_one(self, d):
-        """1 - q = E_z sech^2(sqrt(qhat) z) ~ sqrt(2/(pi qhat)) as qhat -> oo: with u = sqrt(qhat)
+        """Without a teacher: 1 - q = E_z sech^2(sqrt(qhat) z) ~ sqrt(2/(pi qhat)) as qhat -> oo: with u = sqrt(qhat)
         z the integrand concentrates at z = 0, E_z sech^2 -> Npdf(0) int sech^2(u) du/sqrt(qhat)
         and int sech^2 = 2. Returns the asymptotic 1 - q in qhat."""
         u = sp.Symbol("u", real=True)
@@ -135,20 +161,22 @@ class Ising(Prior):
         return np.where(rng.random(N) < 0.5, 1.0, -1.0)
 
 
-def _check_replicated(n):
-    """The whole site term at n = 2, 3: sum over 2^n configurations of exp(qhat sum_{a<b} w^a w^b)
-    against exp(-n qhat/2) E_z (2cosh(sqrt(qhat) z))^n (mpmath quadrature)."""
+def _check_replicated(n, teacher=False):
+    """The whole site term at n = 2, 3: sum over 2^n configurations of exp(qhat sum_{a<b} w^a w^b
+    + Rhat sum_a w^a) against exp(-n qhat/2) E_z (2cosh(sqrt(qhat) z + Rhat))^n (mpmath; Rhat = 0
+    without a teacher)."""
     import mpmath as mp
     worst = 0.0
     with mp.workdps(30):
-        for nn, qh in ((2, mp.mpf("0.7")), (3, mp.mpf("1.9"))):
-            direct = sum(mp.exp(qh * sum(w[a] * w[b] for a in range(nn) for b in range(a + 1, nn)))
-                         for w in itertools.product((-1, 1), repeat=nn))
+        for nn, qh, rh in ((2, mp.mpf("0.7"), mp.mpf("0.4")), (3, mp.mpf("1.9"), mp.mpf("-1.2"))):
+            rh = rh if teacher else 0
+            direct = sum(mp.exp(qh * sum(w[a] * w[b] for a in range(nn) for b in range(a + 1, nn))
+                                + rh * sum(w)) for w in itertools.product((-1, 1), repeat=nn))
             hs = mp.exp(-nn * qh / 2) * mp.quad(lambda x: mp.npdf(x) * (2 * mp.cosh(
-                mp.sqrt(qh) * x))**nn, [-mp.inf, 0, mp.inf])
+                mp.sqrt(qh) * x + rh))**nn, [-mp.inf, 0, mp.inf])
             worst = max(worst, float(abs(direct / hs - 1)))
     return Check("numeric", worst < 1e-20, "direct spin sum = exp(-n qhat/2) E_z (2cosh)^n at "
-                 "n = 2, 3", worst)
+                 "n = 2, 3" + (" with the teacher field Rhat" if teacher else ""), worst)
 
 
 def _check_n_to_zero():
