@@ -51,6 +51,9 @@ class Root:
     # times, as long as the saddle point still solves there)
     approach: Callable | None = None
     approaches: int = 12
+    # while the saddle point does not solve at hi, hi moves a quarter of the way towards lo (up
+    # to ``shrink`` times): a bracket may reach past where the saddle point exists
+    shrink: int = 0
     kind = "root"
 
 
@@ -134,6 +137,10 @@ def solve_boundaries(model, params: dict, boundaries, variable: str, *, xtol=1e-
                 r = walker.at(a)
                 return _observable(r, b.observable) - b.level if r.converged else math.nan
 
+            for _ in range(b.shrink):
+                if math.isfinite(g(hi)):
+                    break
+                hi = lo + 0.75 * (hi - lo)
             if b.approach is not None:
                 lo, hi = _approach(g, lo, hi, b.approach(values), b.approaches)
             root = find_root(g, lo, hi, xtol=xtol, scan=b.scan)

@@ -14,6 +14,7 @@ MODELS = {
     "ti-krr": "ti_krr",
     "composition": "composition",
     "ising-gardner": "ising_gardner",
+    "ising-raf": "ising_raf",
 }
 
 

@@ -18,6 +18,7 @@ MODELS = {
     "ti-krr": ("ti_krr", "TiKrr"),
     "composition": ("composition", "Composition"),
     "ising-gardner": ("ising_gardner", "IsingGardner"),
+    "ising-raf": ("ising_raf", "IsingRaf"),
 }
 _INSTANCES: dict = {}
 
