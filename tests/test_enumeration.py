@@ -52,3 +52,18 @@ def test_all_satisfiable_is_an_error():
     X, y = en.draw_instance(6, 2, en.instance_seed(0, 6, 0))
     with pytest.raises(ValueError, match="satisfiable"):
         en.capacity(X, y, 0.0)
+
+
+def test_rules_and_facts_draws():
+    """eps = 1 draws the random-label instance byte for byte; eps = 0 labels are a teacher's:
+    some w = +-1 (the teacher) satisfies every constraint at kappa = 0."""
+    s = en.instance_seed(3, 9, 0)
+    X0, y0 = en.draw_instance(9, 30, s)
+    X1, y1 = en.draw_instance(9, 30, en.instance_seed(3, 9, 0), eps=1.0)
+    assert X0.tobytes() == X1.tobytes() and y0.tobytes() == y1.tobytes()
+    X, y = en.draw_instance(9, 30, en.instance_seed(3, 9, 0), eps=0.0)
+    assert en.brute_force_capacity(X, y, 0.0) == 30
+    with pytest.raises(ValueError, match="satisfiable"):
+        en.capacity(X, y, 0.0)
+    Xh, yh = en.draw_instance(9, 30, en.instance_seed(3, 9, 0), eps=0.5)
+    assert 0 < np.sum(yh != y) < 30  # the facts relabel part of the samples

@@ -50,3 +50,16 @@ def test_kernels_match_mpmath():
             for g, f in zip(got, fs):
                 ref = float(f(q, qhat, R, Rhat, alpha, eps, kappa))
                 assert abs(g - ref) <= 1e-10 * max(1.0, abs(ref)), (name, g, ref)
+
+
+def test_verify_quick_passes(tmp_path):
+    v = api.verify("ising-raf", {"eps": 0.5}, quick=True, out_dir=tmp_path)
+    assert v["passed"], v["table"]
+
+
+def test_verify_without_facts_refuses_in_one_line(tmp_path, capsys):
+    from memgenkit.numerics import cli
+    rc = cli.main(["simulate", "ising-raf", "--set", "eps=0", "--N", "9", "--instances", "2"])
+    assert rc == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "teacher satisfies every rule" in err[0]

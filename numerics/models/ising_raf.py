@@ -2,7 +2,8 @@
 
 Conventions are those of theory/models/ising_raf.py. Boundary (numerics/boundaries.py): alpha_c,
 where the RS entropy of the saddle point vanishes (a root along alpha; at eps = kappa = 0 the
-R < 1 branch, Gyorgyi's transition to perfect generalization at 1.245).
+R < 1 branch, Gyorgyi's transition to perfect generalization at 1.245). simulate / verify:
+exhaustive enumeration of P_max/N on rules-and-facts instances from an Ising teacher.
 """
 from __future__ import annotations
 
@@ -10,13 +11,15 @@ import numpy as np
 
 from ..boundaries import DeclaredBoundaries, Root
 from ..model import SaddlePointModel
+from ..simulation.enumeration import EnumeratedCapacity
 
 
-class IsingRaf(DeclaredBoundaries, SaddlePointModel):
+class IsingRaf(EnumeratedCapacity, DeclaredBoundaries, SaddlePointModel):
     """Ising perceptron on rules-and-facts data: entropy, eps_gen, alpha_c (entropy = 0)."""
 
     name, stem, boundary_variable = "ising-raf", "ising_raf", "alpha"
     boundaries = (Root("alpha_c", "entropy", lambda v: (0.05, 1.3), "RS entropy = 0", shrink=8),)
+    capacity, facts, verify_defaults = "alpha_c", "eps", {"eps": 0.5}
 
     def inside(self, x) -> bool:
         q, qhat, R, _ = x

@@ -18,8 +18,10 @@ updates drift by rounding (~1e-16 per step); every ``RESYNC`` steps the fields a
 scratch, so they stay within ~1e-12 of the exact sums, far below any field the walk compares
 (the chance that a field of the decisive w lies within 1e-12 of the threshold is ~1e-12).
 
-Instances: isotropic Gaussian inputs and uniform random labels, drawn from
-``instance_seed(seed, N, index)`` (numpy SeedSequence), so the same seed gives the same bytes.
+Instances: isotropic Gaussian inputs and uniform random labels, or rules and facts (a fraction
+eps of facts with random labels, the rest labelled y = sign(w*.x) by an Ising teacher w* = +-1),
+drawn from ``instance_seed(seed, N, index)`` (numpy SeedSequence): the same seed gives the same
+bytes, and eps = 1 the same instances as random labels.
 This module names no model.
 """
 from __future__ import annotations
@@ -37,12 +39,18 @@ def instance_seed(seed: int, N: int, index: int) -> np.random.SeedSequence:
     return np.random.SeedSequence(entropy=int(seed), spawn_key=(int(N), int(index)))
 
 
-def draw_instance(N: int, P: int, seed_seq) -> tuple[np.ndarray, np.ndarray]:
+def draw_instance(N: int, P: int, seed_seq, eps: float | None = None):
     """Inputs X ~ N(0, 1)^{P x N} and labels y = +-1 uniform, independent of X (random labels);
-    the labels are drawn after the inputs from the same stream."""
+    the labels are drawn after the inputs from the same stream. With ``eps`` < 1: then a teacher
+    w* = +-1 uniform and the fact mask (each sample a fact with probability eps); rules get
+    y = sign(w*.x) (never 0 for Gaussian x), facts keep their random label."""
     rng = np.random.default_rng(seed_seq)
     X = rng.standard_normal((P, N))
     y = np.where(rng.random(P) < 0.5, 1.0, -1.0)
+    if eps is not None and eps < 1.0:
+        w_star = np.where(rng.random(N) < 0.5, 1.0, -1.0)
+        fact = rng.random(P) < eps
+        y = np.where(fact, y, np.where(X @ w_star >= 0.0, 1.0, -1.0))
     return X, y
 
 
@@ -119,13 +127,15 @@ def capacity(X, y, kappa: float) -> int:
     return int(best)
 
 
-def capacities(N: int, kappa: float, instances: int, seed: int, rows: int | None = None):
+def capacities(N: int, kappa: float, instances: int, seed: int, rows: int | None = None,
+               eps: float | None = None):
     """P_max of ``instances`` seeded instances at size N (``rows`` samples drawn per instance,
-    default 3N + 10: well above the spherical capacity 2N + O(sqrt(N)) that bounds P_max)."""
+    default 3N + 10: well above the spherical capacity 2N + O(sqrt(N)) that bounds P_max;
+    ``eps``: rules and facts, see ``draw_instance``)."""
     rows = rows or 3 * N + 10
     out = np.empty(instances, dtype=np.int64)
     for k in range(instances):
-        X, y = draw_instance(N, rows, instance_seed(seed, N, k))
+        X, y = draw_instance(N, rows, instance_seed(seed, N, k), eps)
         out[k] = capacity(X, y, kappa)
     return out
 
@@ -155,7 +165,8 @@ class EnumeratedCapacity:
     * ``capacity``: the boundary that the per-instance P_max/N estimates (e.g. "alpha_c");
     * ``excluded``: boundaries the N -> oo extrapolation must exclude (e.g. ("alpha_rs",));
     * ``quick_ladder``, ``default_ladder``, ``ladder_instances`` = (quick, full), ``margin``: the
-      name of the margin parameter (the threshold kappa).
+      name of the margin parameter (the threshold kappa), ``facts``: the name of the fact
+      fraction of rules-and-facts labels from an Ising teacher (None: random labels).
 
     verify: per N the mean of P_max/N over seeded instances with its standard error, extrapolated
     in 1/N by the shared ladder (numerics/ladder.py): PASS when within 3 se of the capacity and
@@ -168,7 +179,22 @@ class EnumeratedCapacity:
     default_ladder: tuple = (11, 13, 15, 17, 19, 21, 23)
     ladder_instances: tuple = (200, 400)
     margin = "kappa"
+    facts: str | None = None
     max_enumeration_N = 32
+
+    verify_defaults: dict = {}  # parameter values verify uses where none is given
+
+    def _given(self, v):
+        return ", ".join(f"{k}={x:g}" for k, x in v.items() if k != self.boundary_variable)
+
+    def _capacities(self, v, N, instances, seed):
+        from ..errors import InputError
+        eps = v[self.facts] if self.facts else None
+        try:
+            return capacities(N, v[self.margin], instances, seed, eps=eps)
+        except ValueError as e:
+            raise InputError(f"{self.name} at {self.facts}={eps:g}, {self.margin}="
+                             f"{v[self.margin]:g}: {e} (the teacher satisfies every rule)") from None
 
     def _sizes(self, Ns, instances):
         from ..errors import InputError
@@ -187,13 +213,12 @@ class EnumeratedCapacity:
                              f"enumeration of 2^(N-1) weight vectors) and instances >= 1 (got "
                              f"N={N}, instances={instances})")
         v = self.validate(params)
-        kappa = v[self.margin]
-        pm = capacities(N, kappa, instances, seed)
+        pm = self._capacities(v, N, instances, seed)
         est = mean_estimate(pm / N)
         theory = self.boundary_values(v)
         record = make_record(self, v, {"converged": True}, N=N, instances=instances, seed=seed,
                              P_max=pm, mean=est.mean, se=est.se, theory=theory)
-        table = (f"{self.name} simulate: N={N}, {self.margin}={kappa:g}, {instances} instances "
+        table = (f"{self.name} simulate: N={N}, {self._given(v)}, {instances} instances "
                  f"(seed {seed}), exhaustive enumeration\n"
                  f"  P_max/N = {est.mean:.4f} +- {est.se:.4f} (min {pm.min() / N:.3f}, max "
                  f"{pm.max() / N:.3f}); theory " + ", ".join(f"{k} = {x:.6g}"
@@ -203,18 +228,18 @@ class EnumeratedCapacity:
     def verify(self, params: dict, *, Ns=None, instances=None, seed: int = 0, workers: int = 1,
                out_dir="memgen-out", quick: bool = False, progress=None):
         from ..ladder import mean_estimate, run_ladder
-        v = self.validate({k: x for k, x in params.items() if k != self.boundary_variable})
+        v = self.validate({**self.verify_defaults, **{k: x for k, x in params.items()
+                                                     if k != self.boundary_variable}})
         v.pop(self.boundary_variable, None)
         Ns = [int(N) for N in (Ns or (self.quick_ladder if quick else self.default_ladder))]
         instances = int(instances or self.ladder_instances[0 if quick else 1])
         self._sizes(Ns, instances)
         theory = self.boundary_values(v)
-        kappa = v[self.margin]
 
         def measure(N):
-            return {self.capacity: mean_estimate(capacities(N, kappa, instances, seed) / N)}
+            return {self.capacity: mean_estimate(self._capacities(v, N, instances, seed) / N)}
 
-        header = (f"{self.name} verify: {self.margin}={kappa:g}; theory " + ", ".join(
+        header = (f"{self.name} verify: {self._given(v)}; theory " + ", ".join(
             f"{k} = {x:.10g}" for k, x in theory.items()) + f", derivation "
             f"{self.derivation_hash}\n  per-instance P_max/N by exhaustive enumeration, "
             f"{instances} instances per N (seed {seed}), mean +- se, 1/N extrapolation")
