@@ -48,5 +48,5 @@ def test_cli_boundary_json(capsys):
     assert cli.main(["boundary", "ising-gardner", "--set", "kappa=0.5", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["status"]["converged"]
-    assert set(out["status"]["boundaries"]) == {"alpha_rs", "alpha_c"}
+    assert set(out["status"]["boundaries"]) == {"alpha_rs", "alpha_c", "alpha_AT"}
     assert out["observables"]["alpha_c"] < out["observables"]["alpha_rs"]

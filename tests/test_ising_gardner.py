@@ -76,11 +76,32 @@ def test_alpha_c_is_krauth_mezard_and_the_entropy_vanishes():
         assert abs(phi(q, qhat)) < 1e-10
 
 
+def test_alpha_at_is_gardner_derrida():
+    """The replicon vanishes at alpha_AT = 1.015 (Gardner & Derrida 1988); the hand-typed
+    lambda = 1 - alpha E_t[GH^2 (GH - u)^2]/(1-q)^2 E_z[sech^4] (mpmath) vanishes there."""
+    b = api.boundary("ising-gardner", kappa=0.0)
+    a = b.observables["alpha_AT"]
+    assert abs(a - 1.015) < 1e-3
+    q, qh = b.observables["alpha_AT.q"], b.observables["alpha_AT.qhat"]
+    with mp.workdps(20):
+        def out(t):
+            u = -mp.sqrt(q) * t / mp.sqrt(1 - q)
+            g = mp.npdf(u) / mp.ncdf(-u)
+            return mp.npdf(t) * (g * (g - u)) ** 2
+        w = 1 / mp.sqrt(qh)
+        m_out = mp.quad(out, [-mp.inf, 0, mp.inf]) / (1 - q) ** 2
+        m_in = mp.quad(lambda z: mp.npdf(z) / mp.cosh(mp.sqrt(qh) * z) ** 4,
+                       [-mp.inf, -w, 0, w, mp.inf])
+        assert abs(1 - a * m_out * m_in) < 1e-9
+    assert b.observables["alpha_c"] < a  # RS is locally stable at the capacity
+
+
 @pytest.mark.parametrize("seed", [1, 2])
 def test_kernels_match_mpmath_at_random_points(derivation, seed):
     rng = np.random.default_rng(seed)
     m = api.model("ising-gardner")
-    refs = {k: _kernel(derivation, k) for k in ("newton", "fixed_point", "free_entropy")}
+    refs = {k: _kernel(derivation, k) for k in ("newton", "fixed_point", "free_entropy",
+                                                "observables")}
     with mp.workdps(20):
         for _ in range(2):
             q, qhat = rng.uniform(0.05, 0.95), 10 ** rng.uniform(-1, 2)

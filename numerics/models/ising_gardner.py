@@ -2,7 +2,8 @@
 
 Conventions are those of theory/models/ising_gardner.py. Boundaries (numerics/boundaries.py):
 alpha_rs = 2/(pi I(kappa)), where the RS saddle point reaches q = 1 (analytic), and alpha_c, where
-the RS entropy vanishes (a root along alpha). simulate / verify: exhaustive enumeration of the
+the RS entropy vanishes (a root along alpha), and alpha_AT, where the replicon vanishes (a
+stability condition). simulate / verify: exhaustive enumeration of the
 per-instance capacity P_max/N (numerics/simulation/enumeration.py), which must approach alpha_c
 and exclude alpha_rs.
 """
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..boundaries import Analytic, DeclaredBoundaries, Root
+from ..boundaries import Analytic, DeclaredBoundaries, Root, Stability
 from ..model import SaddlePointModel
 from ..simulation.enumeration import EnumeratedCapacity
 
@@ -21,7 +22,10 @@ class IsingGardner(EnumeratedCapacity, DeclaredBoundaries, SaddlePointModel):
     name, stem, boundary_variable = "ising-gardner", "ising_gardner", "alpha"
     boundaries = (Analytic("alpha_rs", "alpha_rs", "alpha_rs", "q -> 1 of the RS saddle point"),
                   Root("alpha_c", "entropy", lambda v: (0.05 * v["alpha_rs"], 0.9 * v["alpha_rs"]),
-                       "RS entropy = 0", approach=lambda v: v["alpha_rs"]))
+                       "RS entropy = 0", approach=lambda v: v["alpha_rs"]),
+                  Stability("alpha_AT", "replicon", lambda v: (0.05 * v["alpha_rs"],
+                                                               0.9 * v["alpha_rs"]),
+                            "replicon = 0", approach=lambda v: v["alpha_rs"]))
     capacity, excluded = "alpha_c", ("alpha_rs",)
 
     def inside(self, x) -> bool:

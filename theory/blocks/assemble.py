@@ -76,3 +76,17 @@ def check_gradient(phi, F, args, samples, cuts=()):
                 worst = max(worst, float(abs(num - ana) / max(abs(ana), 1)))
     return Check("numeric", worst < 1e-12, f"sympy gradient vs mpmath numerical derivative of phi "
                  f"at {len(samples)} sample points", worst)
+
+
+def replicon(d, prior, channel, labels, *, alpha=alpha_symbol, teacher=False):
+    """The replicon (de Almeida-Thouless) eigenvalue of a replica-symmetric GLM saddle point,
+    lambda = 1 - alpha M_out M_in, M_out = E[(d^2 log Z_out/domega^2)^2] (channel), M_in =
+    E[(d^2 log Z_in/dB^2)^2] (prior): RS is locally stable where lambda > 0 (Gardner & Derrida
+    1988 for the perceptron; the form is checked by the model against a literature value)."""
+    m_in = prior.replicon_moment(d, teacher)
+    m_out = channel.replicon_moment(d, labels)
+    lam = 1 - alpha * m_out * m_in
+    d.step("replicon eigenvalue",
+           "lambda = 1 - alpha E_t[(d^2 log Z_out/domega^2)^2] E_z[(d^2 log Z_in/dB^2)^2]; "
+           "replica symmetry is locally stable while lambda > 0.", replicon=lam)
+    return lam

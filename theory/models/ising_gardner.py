@@ -7,14 +7,15 @@ Conventions (Ising perceptron, random labels):
 * order parameters q = w^a.w^b/N (two solutions) and its conjugate qhat;
 * phi = G_S + alpha G_E is the entropy (log number of solutions over N), replica symmetric;
   alpha_c (Krauth-Mezard) is where phi = 0, alpha_rs = 2/(pi I(kappa)) where the RS saddle point
-  reaches q = 1 (4/pi at kappa = 0, Gardner-Derrida); the capacity is alpha_c < alpha_rs.
+  reaches q = 1 (4/pi at kappa = 0, Gardner-Derrida); the capacity is alpha_c < alpha_rs;
+  the replicon eigenvalue vanishes at alpha_AT (RS locally unstable beyond; 1.015 at kappa = 0).
 """
 from __future__ import annotations
 
 import sympy as sp
 
 from ..blocks import Ising, Margin, RandomLabels
-from ..blocks.assemble import saddle_point, volume
+from ..blocks.assemble import replicon, saddle_point, volume
 from ..blocks.channels.margin import kappa
 from ..blocks.symbols import alpha, q, qhat, t
 from ..derivation import Derivation, Parameter
@@ -39,7 +40,9 @@ def derive() -> Derivation:
     hints = channel.hints() + prior.hints()
     saddle_point(d, fe, args=[q, qhat, alpha, kappa], samples=_SAMPLES, hints=hints,
                  cuts=channel.cuts() + [-kappa / sp.sqrt(q)], observables=[
-                     ("entropy", fe.phi), ("q", q)], kind="entropy per dimension")
+                     ("entropy", fe.phi), ("q", q),
+                     ("replicon", replicon(d, prior, channel, labels))],
+                 kind="entropy per dimension")
     I = channel.q_to_one(d, labels, teacher=False)
     a_rs = prior.load_at_q_one(d, fe.energetic, I, alpha, [kappa], [(0.0,), (0.7,)],
                                channel.cuts())

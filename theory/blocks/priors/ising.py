@@ -110,6 +110,19 @@ class Ising(Prior):
             out[Rhat] = -R + gauss_avg(sp.tanh(field), z)
         return out
 
+    def replicon_moment(self, d, teacher=False):
+        """E_z[(d^2/dB^2 log 2cosh B)^2] at B = the field: the prior's factor of the replicon
+        (the squared variance of one spin in its local field), = E_z (1 - tanh^2)^2."""
+        B = sp.Symbol("B", real=True)
+        second = sp.diff(LogCosh2(B), B, 2)
+        m = gauss_avg(second.subs(B, self._field(teacher))**2, z)
+        d.step("replicon factor of the prior",
+               "d^2/dB^2 log 2cosh B = 1 - tanh^2 B, the variance of a spin in the field B; its "
+               "square averaged over the field.",
+               [check_symbolic(second - (1 - sp.tanh(B)**2), "second derivative of log 2cosh")],
+               M_in=m)
+        return m
+
     def pairings(self, teacher=False):
         # q <- q - 2 dphi/dqhat = E tanh^2; qhat <- qhat - 2 dphi/dq = -2 alpha dG_E/dq (dG_S/dq
         # = qhat/2): both right-hand sides are free of the parameter they update. With a
