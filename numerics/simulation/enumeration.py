@@ -194,7 +194,8 @@ class EnumeratedCapacity:
             return capacities(N, v[self.margin], instances, seed, eps=eps)
         except ValueError as e:
             raise InputError(f"{self.name} at {self.facts}={eps:g}, {self.margin}="
-                             f"{v[self.margin]:g}: {e} (the teacher satisfies every rule)") from None
+                             f"{v[self.margin]:g}: {e} (the teacher satisfies every rule)"
+                             ) from None
 
     def _sizes(self, Ns, instances):
         from ..errors import InputError

@@ -13,7 +13,8 @@ from .priors.ising import Ising
 from .priors.spherical import Spherical
 
 __all__ = ["Block", "Channel", "DataModel", "LabelModel", "Pairing", "Prior", "Margin",
-           "LabelNoise", "RandomLabels", "RulesAndFacts", "SignTeacher", "Spherical", "Ising", "BLOCKS"]
+           "LabelNoise", "RandomLabels", "RulesAndFacts", "SignTeacher", "Spherical", "Ising",
+           "BLOCKS"]
 
 # Every block the generic checks run on, by name (a factory, so each check gets a fresh one).
 BLOCKS = {

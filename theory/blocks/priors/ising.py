@@ -139,8 +139,8 @@ class Ising(Prior):
         return bool(0.0 < qq < 1.0 and qh > 0.0 and rr * rr < qq)
 
     def q_to_one(self, d):
-        """Without a teacher: 1 - q = E_z sech^2(sqrt(qhat) z) ~ sqrt(2/(pi qhat)) as qhat -> oo: with u = sqrt(qhat)
-        z the integrand concentrates at z = 0, E_z sech^2 -> Npdf(0) int sech^2(u) du/sqrt(qhat)
+        """Without a teacher: 1 - q = E_z sech^2(sqrt(qhat) z) ~ sqrt(2/(pi qhat)) as qhat -> oo:
+        with u = sqrt(qhat) z the integrand concentrates at z = 0, E_z sech^2 -> Npdf(0) int sech^2(u) du/sqrt(qhat)
         and int sech^2 = 2. Returns the asymptotic 1 - q in qhat."""
         u = sp.Symbol("u", real=True)
         total = sp.integrate(1 - sp.tanh(u)**2, (u, -sp.oo, sp.oo))
