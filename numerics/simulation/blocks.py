@@ -30,12 +30,18 @@ Estimators (``estimator``), by the channel and prior blocks:
   each decided by the LP (kappa = 0, HiGHS, numerics/simulation/perceptron_lp.py) or the
   max-stability QP (kappa > 0) of numerics/simulation/capacity_search.py ``is_feasible``.
 
-Both measure the volume's observable as the theory defines it: P_max/N, whose N -> oo limit is
-the capacity, where the RS entropy of the volume vanishes (``capacity``). verify: per N the mean
-of P_max/N over seeded instances with its standard error, extrapolated in 1/N by the shared
-ladder (numerics/ladder.py): PASS when within 3 se of the capacity and more than 3 se from every
-excluded boundary. Other channels (Moreau/ERM, Bayes) have no generic estimator yet: ``estimator``
-says so in one line.
+* Moreau channels (ERM, a label model with a teacher): the fit of numerics/simulation/raf_erm.py
+  (closed form for the square loss, scikit-learn / Clarabel for hinge and logistic) at P =
+  round(alpha N), the loss chosen by the ``loss`` parameter (``ERMFit``).
+
+The margin estimators measure the volume's observable as the theory defines it: P_max/N, whose
+N -> oo limit is the capacity, where the RS entropy of the volume vanishes (``capacity``).
+verify: per N the mean of P_max/N over seeded instances with its standard error, extrapolated in
+1/N by the shared ladder (numerics/ladder.py): PASS when within 3 se of the capacity and more
+than 3 se from every excluded boundary. The ERM estimator measures m = u.w*/N, q = |u|^2/N and
+eps_gen = arccos(m/sqrt q)/pi per instance; verify extrapolates each and compares it with the
+solved saddle point (m, q by the declaration's ``roles``; ``capacity`` is unused). The Bayes
+channel (GAMP) has no generic estimator yet: ``estimator`` says so in one line.
 
 Importing theory.blocks imports sympy: this module imports it only inside ``resolve``, which
 simulate and verify call, never the solve path. This module names no model.
@@ -109,6 +115,7 @@ class Estimator:
     returns one instance's P_max (raises ValueError when all ``rows`` constraints are
     satisfiable); ``rows(N, theory)`` the samples drawn per instance."""
 
+    kind = "capacity"  # measures P_max (against a declared boundary)
     method = ""  # as the tables name it
     min_N, max_N = 3, 10**6
     quick_ladder: tuple = ()
@@ -178,6 +185,41 @@ class LPBisection(Estimator):
         return math.log2(P + 1) * (2e-3 + 2e-8 * P * N * N)  # HiGHS, rough
 
 
+class ERMFit:
+    """Empirical risk minimization for a Moreau channel (the loss named by the ``loss``
+    parameter, else the declared channel's): the fit of numerics/simulation/raf_erm.py (closed
+    form for the square loss, scikit-learn / Clarabel for hinge and logistic) on P = round(alpha
+    N) samples, with the ridge ``lam`` (and kernel features mu1, mustar where declared).
+    Observables as the theory defines them, from the instance's own overlaps with its teacher:
+    m = u.w*/N, q = |u|^2/N (u the field weights) and eps_gen = arccos(m/sqrt q)/pi (the angle
+    between the student and teacher fields, exact for fresh Gaussian inputs)."""
+
+    kind = "observables"
+    method = "ERM (raf_erm.fit: closed form / scikit-learn / Clarabel)"
+    min_N = 10
+    quick_ladder = (60, 120, 240)
+    default_ladder = (100, 200, 400)
+    ladder_instances = (20, 40)
+    observables = ("eps_gen", "m", "q")
+
+    def __init__(self, losses):
+        self.losses = tuple(losses)
+
+    def rows(self, N, values):
+        return max(2, int(round(values["alpha"] * N)))
+
+    def measure(self, X, y, w_star, values):
+        from .raf_erm import fit
+        loss = values.get("loss", self.losses[0])
+        p = {"loss": loss, "lam": values["lam"], "mu1": values.get("mu1", 1.0),
+             "mustar": values.get("mustar", 0.0)}
+        u, _, _, runaway = fit(p, X, y)
+        N = X.shape[1]
+        m, q = float(u @ w_star / N), float(u @ u / N)
+        eps_gen = math.acos(max(-1.0, min(1.0, m / math.sqrt(q)))) / math.pi
+        return {"eps_gen": eps_gen, "m": m, "q": q, "unconverged": bool(runaway)}
+
+
 def estimator(blocks: Blocks, margin: str | None = None) -> Estimator:
     """The estimator of a block-built model (module docstring); ValueError when none exists."""
     ch, prior = blocks.channel, blocks.prior
@@ -187,8 +229,11 @@ def estimator(blocks: Blocks, margin: str | None = None) -> Estimator:
             return Enumeration(margin)
         if prior.name == "spherical":
             return LPBisection(margin)
+    moreau = [c.loss for c in blocks.channels if c.name == "moreau"]
+    if moreau and blocks.labels.teacher:
+        return ERMFit(moreau)
     raise ValueError(f"no finite-N estimator for the blocks {', '.join(blocks.names)} (supported: "
-                     f"the margin channel with an ising or spherical prior)")
+                     f"the margin channel with an ising or spherical prior, Moreau channels)")
 
 
 class BlockVerified:
@@ -270,6 +315,8 @@ class BlockVerified:
         from ..ladder import mean_estimate
         from ..records import make_record
         est = self.estimator
+        if est.kind == "observables":
+            return self._simulate_observables(params, N=N, instances=instances, seed=seed)
         if not est.min_N <= N <= est.max_N or instances < 1:
             what = (f" ({est.method} of 2^(N-1) weight vectors)" if est.max_N <= 40 else "")
             raise InputError(f"simulate needs {est.min_N} <= N <= {est.max_N}{what} and "
@@ -290,6 +337,9 @@ class BlockVerified:
     def verify(self, params: dict, *, Ns=None, instances=None, seed: int = 0, workers: int = 1,
                out_dir="memgen-out", quick: bool = False, progress=None):
         from ..ladder import mean_estimate, run_ladder
+        if self.estimator.kind == "observables":
+            return self._verify_observables(params, Ns=Ns, instances=instances, seed=seed,
+                                            out_dir=out_dir, quick=quick, progress=progress)
         v = self.validate({**self.verify_defaults, **{k: x for k, x in params.items()
                                                      if k != self.boundary_variable}})
         v.pop(self.boundary_variable, None)
@@ -321,9 +371,78 @@ class BlockVerified:
         res["table"] = "\n".join(lines[:k] + [per_n] + lines[k:])
         return res
 
+    def _observables(self, v, N, instances, seed):
+        """Per-instance observables of the estimator over seeded instances at size N:
+        {observable: Estimate}, "unconverged": count."""
+        from threadpoolctl import threadpool_limits  # a scikit-learn dependency
+        from ..ladder import mean_estimate
+        est, b = self.estimator, self.blocks
+        # one BLAS thread: the same seed gives the same bytes whatever the thread settings
+        with threadpool_limits(limits=1):
+            rows = [est.measure(*draw(b, v, N, est.rows(N, v), instance_seed(seed, N, k)), v)
+                    for k in range(instances)]
+        out = {k: mean_estimate([r[k] for r in rows]) for k in est.observables}
+        out["unconverged"] = int(sum(r["unconverged"] for r in rows))
+        return out
+
+    def _theory_observables(self, v):
+        from ..errors import InputError
+        th = self.solve(v)
+        if not th.converged:
+            raise InputError(f"{self.name}: no converged theory point at these parameters: "
+                             f"{th.status['message']}")
+        roles = dict(zip(("m", "q", "V"), self.declaration.roles or ("m", "q", "V")))
+        theory = {"m": th.order_params[roles["m"]], "q": th.order_params[roles["q"]],
+                  **th.observables}
+        return {k: float(theory[k]) for k in self.estimator.observables if k in theory}
+
+    def _simulate_observables(self, params, *, N, instances, seed):
+        from ..errors import InputError
+        from ..records import make_record
+        est = self.estimator
+        if N < est.min_N or instances < 2:
+            raise InputError(f"simulate needs N >= {est.min_N} and instances >= 2 (got N={N}, "
+                             f"instances={instances})")
+        v = self.validate(params)
+        stats = self._observables(v, N, instances, seed)
+        theory = self._theory_observables(v)
+        record = make_record(self, v, {"converged": True, "unconverged": stats["unconverged"]},
+                             N=N, instances=instances, seed=seed, theory=theory,
+                             simulation={k: vars(e) for k, e in stats.items()
+                                         if k != "unconverged"})
+        lines = [f"{self.name} simulate: N={N}, {instances} instances (seed {seed}), "
+                 f"{est.method}"]
+        lines += [f"  {k:<8} {stats[k].mean:.5f} +- {stats[k].se:.5f}"
+                  + (f"   theory {theory[k]:.5f}" if k in theory else "")
+                  for k in est.observables]
+        return {"record": record, "table": "\n".join(lines)}
+
+    def _verify_observables(self, params, *, Ns, instances, seed, out_dir, quick, progress):
+        from ..errors import InputError
+        from ..ladder import run_ladder
+        est = self.estimator
+        v = self.validate({**self.verify_defaults, **params})
+        Ns = [int(N) for N in (Ns or self._ladder(quick))]
+        instances = int(instances or self._instances(quick))
+        if len(Ns) < 2 or min(Ns) < est.min_N or instances < 5:
+            raise InputError(f"verify needs a ladder of >= 2 sizes N >= {est.min_N} and >= 5 "
+                             f"instances")
+        theory = self._theory_observables(v)
+        header = (f"{self.name} verify: " + ", ".join(f"{k}={x:g}" if isinstance(x, float)
+                                                      else f"{k}={x}" for k, x in v.items())
+                  + f"; derivation {self.derivation_hash}\n  per-instance observables by "
+                  f"{est.method}, {instances} instances per N (seed {seed}), mean +- se, 1/N "
+                  f"extrapolation")
+        return run_ladder(self, v, theory=theory,
+                          measure=lambda N: self._observables(v, N, instances, seed), Ns=Ns,
+                          instances=instances, seed=seed, out_dir=out_dir, header=header,
+                          progress=progress, status={"converged": True})
+
     def cost(self, verb: str, params: dict, **opts):
         from ..resources import Cost
         est = self.estimator
+        if est.kind == "observables":
+            return None  # no estimate of the fits' cost yet
         if verb == "simulate":
             Ns, inst = [int(opts.get("N") or 15)], int(opts.get("instances") or 50)
         elif verb == "verify":
