@@ -100,8 +100,10 @@ def test_estimators_by_blocks():
                       sb.LPBisection)
     assert isinstance(sb.estimator(sb.resolve(("gaussian", "moreau-square", "rules-and-facts",
                                                "sign-teacher"))), sb.ERMFit)
-    with pytest.raises(ValueError, match="no finite-N estimator"):  # GAMP: not yet
-        sb.estimator(sb.resolve(("gaussian", "bayes", "rules-and-facts", "sign-teacher")))
+    assert isinstance(sb.estimator(sb.resolve(("gaussian", "bayes", "rules-and-facts",
+                                               "sign-teacher"))), sb.GAMPFit)
+    with pytest.raises(ValueError, match="no finite-N estimator"):  # ERM needs a teacher
+        sb.estimator(sb.resolve(("gaussian", "moreau-square", "random-labels")))
 
 
 def test_lp_bisection_against_cover():
@@ -168,3 +170,24 @@ def test_moreau_blocks_verify_by_erm(loss, lam, tmp_path):
     v = model.verify(p, quick=True, seed=1, out_dir=tmp_path)
     assert v["passed"], v["table"]
     assert [r["observable"] for r in v["record"]["rows"]] == ["eps_gen", "m", "q"]
+
+
+@pytest.mark.parametrize("labels", ["rules-and-facts", "label-noise"])
+def test_bayes_blocks_verify_by_gamp(labels, tmp_path):
+    """raf-bayes's blocks choose GAMP. With label noise eta in place of rules and facts (a new
+    label block, no simulation code) the label law (1-2 eta) theta(y nu) + eta is the
+    rules-and-facts law at eps = 2 eta, so the raf-bayes theory at eps = 0.3 must match GAMP on
+    instances drawn with eta = 0.15: the sign weight is read from the label block."""
+    from memgenkit.numerics.declaration import lookup
+    from memgenkit.numerics.models.raf_bayes import RafBayes
+    from memgenkit.numerics.params import ParamSpec
+    d = lookup("raf-bayes")
+    if labels == "label-noise":
+        d = dataclasses.replace(d, name="toy-noisy-bayes",
+                                blocks=("gaussian", "bayes", "label-noise", "sign-teacher"),
+                                params=(ParamSpec("eta", 0.0, 0.5, default=0.15),))
+    model = type("BlockBayes", (sb.BlockVerified, RafBayes), {})(declaration=d)
+    assert isinstance(model.estimator, sb.GAMPFit)
+    v = model.verify({"alpha": 2.0, "eps": 0.3}, quick=True, seed=1, out_dir=tmp_path)
+    assert v["passed"], v["table"]
+    assert v["record"]["rows"][1]["theory"] == v["record"]["rows"][2]["theory"]  # m = q

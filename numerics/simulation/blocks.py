@@ -25,23 +25,27 @@ Estimators (``estimator``), by the channel and prior blocks:
 
 * margin channel, Ising prior: the per-instance capacity P_max (the largest P such that some
   w = +-1 satisfies the first P constraints y w.x/sqrt(N) >= kappa, > 0 at kappa = 0) by the
-  exhaustive Gray-code walk of numerics/simulation/enumeration.py;
+  exhaustive Gray-code walk of numerics/simulation/enumeration.py (``Enumeration``);
 * margin channel, spherical prior: the same P_max for |w|^2 = N by bisection over prefixes,
   each decided by the LP (kappa = 0, HiGHS, numerics/simulation/perceptron_lp.py) or the
-  max-stability QP (kappa > 0) of numerics/simulation/capacity_search.py ``is_feasible``.
-
+  max-stability QP (kappa > 0) of numerics/simulation/capacity_search.py ``is_feasible``
+  (``LPBisection``);
 * Moreau channels (ERM, a label model with a teacher): the fit of numerics/simulation/raf_erm.py
   (closed form for the square loss, scikit-learn / Clarabel for hinge and logistic) at P =
-  round(alpha N), the loss chosen by the ``loss`` parameter (``ERMFit``).
+  round(alpha N), the loss chosen by the ``loss`` parameter (``ERMFit``);
+* Bayes channel, Gaussian prior, a label law of the sign form w theta(y nu) + (1-w)/2: the
+  posterior mean by GAMP (numerics/simulation/raf_bayes.py) (``GAMPFit``).
 
 The margin estimators measure the volume's observable as the theory defines it: P_max/N, whose
 N -> oo limit is the capacity, where the RS entropy of the volume vanishes (``capacity``).
 verify: per N the mean of P_max/N over seeded instances with its standard error, extrapolated in
 1/N by the shared ladder (numerics/ladder.py): PASS when within 3 se of the capacity and more
-than 3 se from every excluded boundary. The ERM estimator measures m = u.w*/N, q = |u|^2/N and
-eps_gen = arccos(m/sqrt q)/pi per instance; verify extrapolates each and compares it with the
-solved saddle point (m, q by the declaration's ``roles``; ``capacity`` is unused). The Bayes
-channel (GAMP) has no generic estimator yet: ``estimator`` says so in one line.
+than 3 se from every excluded boundary. The ERM and GAMP estimators measure m = u.w*/N,
+q = |u|^2/N and eps_gen = arccos(m/sqrt q)/pi per instance (u the trained field weights or the
+posterior mean); verify extrapolates each and compares it with the solved saddle point (ERM: m,
+q the order parameters the declaration's ``roles`` name; Bayes: m = q = the theory's q,
+Nishimori); ``capacity`` is then unused. Any unconverged fit FAILs the verdict.
+Other blocks have no estimator: ``estimator`` says so in one line.
 
 Importing theory.blocks imports sympy: this module imports it only inside ``resolve``, which
 simulate and verify call, never the solve path. This module names no model.
@@ -220,6 +224,46 @@ class ERMFit:
         return {"eps_gen": eps_gen, "m": m, "q": q, "unconverged": bool(runaway)}
 
 
+    def theory(self, th, declaration):
+        """The theory's m, q (the order parameters playing them, declaration ``roles``) and its
+        observables, from a solved point ``th``."""
+        roles = dict(zip(("m", "q", "V"), declaration.roles or ("m", "q", "V")))
+        return {"m": th.order_params[roles["m"]], "q": th.order_params[roles["q"]],
+                **th.observables}
+
+
+class GAMPFit(ERMFit):
+    """Bayes posterior mean by GAMP (numerics/simulation/raf_bayes.py ``gamp``: scalar-variance
+    form, Gaussian N(0, 1) prior) at P = round(alpha N), for a label law of the sign form
+    P(y | nu) = w theta(y nu) + (1 - w)/2 (``LabelModel.sign_weight``: rules and facts have
+    w = 1 - eps, label noise w = 1 - 2 eta): the exact channel of GAMP's rules-and-facts form
+    at eps = 1 - w. Observables m, q, eps_gen as for ``ERMFit``, against the theory's q for
+    both m and q (Nishimori: m = q at the Bayes-optimal point) and its eps_gen. An unconverged
+    GAMP run counts as unconverged (FAIL)."""
+
+    method = "GAMP (raf_bayes.gamp, the posterior mean)"
+    quick_ladder = (100, 200, 400)
+    default_ladder = (200, 400, 800)
+    ladder_instances = (10, 20)
+
+    def __init__(self, labels):
+        import sympy as sp
+        self.weight = sp.sympify(labels.sign_weight()[0])  # in the label parameters
+
+    def measure(self, X, y, w_star, values):
+        from .raf_bayes import gamp
+        w = float(self.weight.subs({s: values[s.name] for s in self.weight.free_symbols}))
+        w_hat, _, ok = gamp(X, y, 1.0 - w)
+        N = X.shape[1]
+        m, q = float(w_hat @ w_star / N), float(w_hat @ w_hat / N)
+        eps_gen = math.acos(max(-1.0, min(1.0, m / math.sqrt(q)))) / math.pi
+        return {"eps_gen": eps_gen, "m": m, "q": q, "unconverged": not ok}
+
+    def theory(self, th, declaration):
+        q = th.order_params["q"]
+        return {"m": q, "q": q, **th.observables}
+
+
 def estimator(blocks: Blocks, margin: str | None = None) -> Estimator:
     """The estimator of a block-built model (module docstring); ValueError when none exists."""
     ch, prior = blocks.channel, blocks.prior
@@ -232,6 +276,13 @@ def estimator(blocks: Blocks, margin: str | None = None) -> Estimator:
     moreau = [c.loss for c in blocks.channels if c.name == "moreau"]
     if moreau and blocks.labels.teacher:
         return ERMFit(moreau)
+    if ch.name == "bayes" and prior.name == "gaussian" and blocks.labels.teacher:
+        try:
+            blocks.labels.sign_weight()
+        except NotImplementedError:
+            pass
+        else:
+            return GAMPFit(blocks.labels)
     raise ValueError(f"no finite-N estimator for the blocks {', '.join(blocks.names)} (supported: "
                      f"the margin channel with an ising or spherical prior, Moreau channels)")
 
@@ -391,9 +442,7 @@ class BlockVerified:
         if not th.converged:
             raise InputError(f"{self.name}: no converged theory point at these parameters: "
                              f"{th.status['message']}")
-        roles = dict(zip(("m", "q", "V"), self.declaration.roles or ("m", "q", "V")))
-        theory = {"m": th.order_params[roles["m"]], "q": th.order_params[roles["q"]],
-                  **th.observables}
+        theory = self.estimator.theory(th, self.declaration)
         return {k: float(theory[k]) for k in self.estimator.observables if k in theory}
 
     def _simulate_observables(self, params, *, N, instances, seed):
