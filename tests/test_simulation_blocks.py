@@ -170,6 +170,8 @@ def test_moreau_blocks_verify_by_erm(loss, lam, tmp_path):
     v = model.verify(p, quick=True, seed=1, out_dir=tmp_path)
     assert v["passed"], v["table"]
     assert [r["observable"] for r in v["record"]["rows"]] == ["eps_gen", "m", "q"]
+    quick, full = model.cost("verify", p, quick=True), model.cost("verify", p)
+    assert 0 < quick.seconds < full.seconds and quick.memory < full.memory
 
 
 @pytest.mark.parametrize("labels", ["rules-and-facts", "label-noise"])

@@ -224,6 +224,16 @@ class ERMFit:
         return {"eps_gen": eps_gen, "m": m, "q": q, "unconverged": bool(runaway)}
 
 
+    def instance_cost(self, N, values):
+        """(bytes, seconds) of one fit, rough: the formulas of raf-erm's cost (numerics/models/
+        raf_erm.py): the n x n kernel ridge system, or liblinear/lbfgs on n x N features."""
+        n = float(self.rows(N, values))
+        if values.get("loss", self.losses[0]) == "square":
+            return 8 * n * N + 28 * n * n, 2e-10 * (n ** 3 + 2 * n * n * N)
+        f = n * (N + n if values.get("mustar", 0.0) > 0 else N)
+        rate = 3e-10 if values.get("loss", self.losses[0]) == "hinge" else 6e-10
+        return 8 * n * N + 24 * f, rate * f ** 1.5
+
     def theory(self, th, declaration):
         """The theory's m, q (the order parameters playing them, declaration ``roles``) and its
         observables, from a solved point ``th``."""
@@ -258,6 +268,12 @@ class GAMPFit(ERMFit):
         m, q = float(w_hat @ w_star / N), float(w_hat @ w_hat / N)
         eps_gen = math.acos(max(-1.0, min(1.0, m / math.sqrt(q)))) / math.pi
         return {"eps_gen": eps_gen, "m": m, "q": q, "unconverged": not ok}
+
+    def instance_cost(self, N, values):
+        """(bytes, seconds): X and its scaled copy; at most 500 iterations of two n x N
+        matrix-vector products (~1 ns per entry)."""
+        n = float(self.rows(N, values))
+        return 24 * n * N, 500 * 2 * n * N * 1e-9
 
     def theory(self, th, declaration):
         q = th.order_params["q"]
@@ -491,7 +507,19 @@ class BlockVerified:
         from ..resources import Cost
         est = self.estimator
         if est.kind == "observables":
-            return None  # no estimate of the fits' cost yet
+            v = self.validate({**self.verify_defaults, **params})
+            if verb == "simulate":
+                Ns, inst = [int(opts.get("N") or 15)], int(opts.get("instances") or 50)
+            elif verb == "verify":
+                quick = bool(opts.get("quick"))
+                Ns = [int(N) for N in (opts.get("Ns") or self._ladder(quick))]
+                inst = int(opts.get("instances") or self._instances(quick))
+            else:
+                return None
+            mem = max(est.instance_cost(N, v)[0] for N in Ns)
+            sec = inst * sum(est.instance_cost(N, v)[1] for N in Ns)
+            return Cost(mem + 1e6, sec, f"{inst} instances per N of {est.method} at n = "
+                        f"round(alpha N), N = " + ",".join(map(str, Ns)))
         if verb == "simulate":
             Ns, inst = [int(opts.get("N") or 15)], int(opts.get("instances") or 50)
         elif verb == "verify":
