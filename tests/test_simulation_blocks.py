@@ -124,33 +124,61 @@ def test_lp_bisection_against_cover():
         est.measure(X, y, {"kappa": 0.0})
 
 
+USER_DECLARATION = '''
+from memgenkit.numerics.declaration import ModelDeclaration
+from memgenkit.numerics.params import ParamSpec
+
+MODEL = ModelDeclaration(
+    name="noisy-ising", stem="noisy_ising", kind="gardner",
+    summary="Ising perceptron on label noise (ising-gardner's theory, exact at eta = 1/2).",
+    theory="memgenkit.theory.models.ising_gardner:derive",
+    numerics="noisy_ising_model.py:NoisyIsing", boundary="alpha",
+    params=(ParamSpec("eta", 0.0, 0.5, default=0.5, description="label flip probability"),),
+    blocks=("ising", "margin", "label-noise", "sign-teacher", "isotropic"))
+'''
+
+USER_MODEL = '''
+from memgenkit.numerics.models.ising_gardner import IsingGardner
+
+
+class NoisyIsing(IsingGardner):
+    """ising-gardner's theory and boundaries; its instances come from its own blocks."""
+'''
+
+
 @pytest.fixture
-def noisy_ising():
-    """A block-built model assembled here: ising-gardner's theory with its random labels replaced
-    by label noise on an Ising teacher (a new declaration, no simulation code). At eta = 1/2
-    the flipped rule is a fair coin, independent of x: exactly random labels, so the ising-gardner
-    capacity is this model's theory there."""
-    from memgenkit.numerics.declaration import lookup
-    from memgenkit.numerics.models.ising_gardner import IsingGardner
-    from memgenkit.numerics.params import ParamSpec
-    d = dataclasses.replace(lookup("ising-gardner"), name="toy-noisy-ising", blocks=NOISE,
-                            params=(ParamSpec("eta", 0.0, 0.5, default=0.5,
-                                              description="label flip probability"),))
-    return IsingGardner(declaration=d)
+def noisy_ising(tmp_path, monkeypatch):
+    """A user model (a declaration in a $MEMGEN_MODEL_PATH directory) assembled from blocks:
+    ising-gardner's theory with its random labels replaced by label noise on an Ising teacher,
+    and no simulation code. At eta = 1/2 a flipped rule is a fair coin independent of x:
+    exactly random labels, so the ising-gardner capacity is this model's theory there. Its
+    stored derivation is ising-gardner's (copied: the same theory)."""
+    import shutil
+    from memgenkit.numerics import declaration
+    (tmp_path / "noisy_ising.py").write_text(USER_DECLARATION)
+    (tmp_path / "noisy_ising_model.py").write_text(USER_MODEL)
+    for src in declaration.lookup("ising-gardner").stored_files():
+        sub = "generated" if src.suffix == ".py" else "derivations"
+        (tmp_path / sub).mkdir(exist_ok=True)
+        shutil.copy(src, tmp_path / sub / f"noisy_ising{src.suffix}")
+    monkeypatch.setenv(declaration.PATH_ENV, str(tmp_path))
+    return tmp_path
 
 
-def test_a_block_built_model_gets_simulate_and_verify(noisy_ising, tmp_path):
-    from memgenkit.numerics import api
-    s = noisy_ising.simulate({"alpha": 0.5, "eta": 0.5}, N=9, instances=10, seed=3)
+def test_a_block_built_user_model_gets_simulate_and_verify(noisy_ising, capsys):
+    from memgenkit.numerics import api, cli
+    s = api.simulate("noisy-ising", {"alpha": 0.5, "eta": 0.5}, N=9, instances=10, seed=3)
     assert "exhaustive enumeration" in s["table"]
-    again = noisy_ising.simulate({"alpha": 0.5, "eta": 0.5}, N=9, instances=10, seed=3)
+    again = api.simulate("noisy-ising", {"alpha": 0.5, "eta": 0.5}, N=9, instances=10, seed=3)
     assert np.array_equal(s["record"]["P_max"], again["record"]["P_max"])
     # other labels than ising-gardner's random labels, same seeds
     plain = api.simulate("ising-gardner", {"alpha": 0.5}, N=9, instances=10, seed=3)
     assert not np.array_equal(s["record"]["P_max"], plain["record"]["P_max"])
-    v = noisy_ising.verify({}, Ns=(9, 11, 13, 15), instances=100, seed=1, out_dir=tmp_path)
-    assert v["passed"], v["table"]
-    assert "toy-noisy-ising verify: kappa=0, eta=0.5" in v["table"]
+    rc = cli.main(["verify", "noisy-ising", "--ladder", "9,11,13,15", "--instances", "100",
+                   "--seed", "1", "--out-dir", str(noisy_ising / "out")])
+    out = capsys.readouterr().out
+    assert rc == 0 and "verdict: PASS" in out, out
+    assert "noisy-ising verify: kappa=0, eta=0.5" in out
 
 
 @pytest.mark.parametrize("loss, lam", [("square", 0.1), ("hinge", 0.5)])
