@@ -146,6 +146,21 @@ class NoisyIsing(IsingGardner):
 '''
 
 
+def test_lp_bisection_is_certified_at_positive_margin():
+    """kappa > 0 (the QP): the prefix of length P_max is feasible, the next one is not, and a
+    larger margin never admits more samples."""
+    from memgenkit.numerics.simulation.capacity_search import is_feasible
+    N = 12
+    b = sb.resolve(("spherical", "margin", "rules-and-facts", "sign-teacher"))
+    est = sb.estimator(b)
+    for k in range(3):
+        X, y, _ = sb.draw(b, {"eps": 0.5}, N, est.rows(N, 3.0), sb.instance_seed(6, N, k))
+        p = [est.measure(X, y, {"kappa": kappa}) for kappa in (0.0, 0.3, 0.8)]
+        assert p[0] >= p[1] >= p[2] >= 1
+        assert is_feasible(X[:p[1]], y[:p[1]], 0.3)
+        assert not is_feasible(X[:p[1] + 1], y[:p[1] + 1], 0.3)
+
+
 @pytest.fixture
 def noisy_ising(tmp_path, monkeypatch):
     """A user model (a declaration in a $MEMGEN_MODEL_PATH directory) assembled from blocks:
