@@ -3,9 +3,9 @@
 Conventions are those of theory/models/ising_gardner.py. Boundaries (numerics/boundaries.py):
 alpha_rs = 2/(pi I(kappa)), where the RS saddle point reaches q = 1 (analytic), and alpha_c, where
 the RS entropy vanishes (a root along alpha), and alpha_AT, where the replicon vanishes (a
-stability condition). simulate / verify: exhaustive enumeration of the
-per-instance capacity P_max/N (numerics/simulation/enumeration.py), which must approach alpha_c
-and exclude alpha_rs.
+stability condition). simulate / verify (numerics/simulation/blocks.py, from the declared
+blocks): exhaustive enumeration of the per-instance capacity P_max/N, which must approach
+alpha_c and exclude alpha_rs.
 """
 from __future__ import annotations
 
@@ -13,10 +13,10 @@ import numpy as np
 
 from ..boundaries import Analytic, DeclaredBoundaries, Root, Stability
 from ..model import SaddlePointModel
-from ..simulation.enumeration import EnumeratedCapacity
+from ..simulation.blocks import BlockVerified
 
 
-class IsingGardner(EnumeratedCapacity, DeclaredBoundaries, SaddlePointModel):
+class IsingGardner(BlockVerified, DeclaredBoundaries, SaddlePointModel):
     """Ising perceptron Gardner volume on random labels: entropy, alpha_c, alpha_rs."""
 
     boundaries = (Analytic("alpha_rs", "alpha_rs", "alpha_rs", "q -> 1 of the RS saddle point"),

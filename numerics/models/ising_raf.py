@@ -3,7 +3,7 @@
 Conventions are those of theory/models/ising_raf.py. Boundary (numerics/boundaries.py): alpha_c,
 where the RS entropy of the saddle point vanishes (a root along alpha; at eps = kappa = 0 the
 R < 1 branch, Gyorgyi's transition to perfect generalization at 1.245). simulate / verify:
-exhaustive enumeration of P_max/N on rules-and-facts instances from an Ising teacher.
+enumeration of P_max/N on instances from the declared blocks (numerics/simulation/blocks.py).
 """
 from __future__ import annotations
 
@@ -11,14 +11,14 @@ import numpy as np
 
 from ..boundaries import DeclaredBoundaries, Root
 from ..model import SaddlePointModel
-from ..simulation.enumeration import EnumeratedCapacity
+from ..simulation.blocks import BlockVerified
 
 
-class IsingRaf(EnumeratedCapacity, DeclaredBoundaries, SaddlePointModel):
+class IsingRaf(BlockVerified, DeclaredBoundaries, SaddlePointModel):
     """Ising perceptron on rules-and-facts data: entropy, eps_gen, alpha_c (entropy = 0)."""
 
     boundaries = (Root("alpha_c", "entropy", lambda v: (0.05, 1.3), "RS entropy = 0", shrink=8),)
-    capacity, facts, verify_defaults = "alpha_c", "eps", {"eps": 0.5}
+    capacity, verify_defaults = "alpha_c", {"eps": 0.5}
 
     def inside(self, x) -> bool:
         q, qhat, R, _ = x

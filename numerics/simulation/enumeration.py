@@ -21,7 +21,9 @@ scratch, so they stay within ~1e-12 of the exact sums, far below any field the w
 Instances: isotropic Gaussian inputs and uniform random labels, or rules and facts (a fraction
 eps of facts with random labels, the rest labelled y = sign(w*.x) by an Ising teacher w* = +-1),
 drawn from ``instance_seed(seed, N, index)`` (numpy SeedSequence): the same seed gives the same
-bytes, and eps = 1 the same instances as random labels.
+bytes, and eps = 1 the same instances as random labels. Models verify through
+numerics/simulation/blocks.py, which draws the same instances from their declared blocks and
+runs this walk.
 This module names no model.
 """
 from __future__ import annotations
@@ -155,124 +157,3 @@ def brute_force_capacity(X, y, kappa: float) -> int:
     ok = H > kappa if kappa == 0.0 else H >= kappa
     lead = np.where(ok.all(axis=1), P, np.argmin(ok, axis=1))
     return int(lead.max())
-
-
-class EnumeratedCapacity:
-    """Mixin for a model with declared boundaries (numerics/boundaries.py) whose capacity is that
-    of binary weights on isotropic inputs with random labels: ``simulate`` and ``verify`` by
-    exhaustive enumeration. The model declares
-
-    * ``capacity``: the boundary that the per-instance P_max/N estimates (e.g. "alpha_c");
-    * ``excluded``: boundaries the N -> oo extrapolation must exclude (e.g. ("alpha_rs",));
-    * ``quick_ladder``, ``default_ladder``, ``ladder_instances`` = (quick, full), ``margin``: the
-      name of the margin parameter (the threshold kappa), ``facts``: the name of the fact
-      fraction of rules-and-facts labels from an Ising teacher (None: random labels).
-
-    verify: per N the mean of P_max/N over seeded instances with its standard error, extrapolated
-    in 1/N by the shared ladder (numerics/ladder.py): PASS when within 3 se of the capacity and
-    more than 3 se from every excluded value. ``workers`` is accepted and ignored: one process
-    walks the instances one after another (each walk is compiled; see ``cost``)."""
-
-    capacity = "alpha_c"
-    excluded: tuple = ()
-    quick_ladder: tuple = (9, 11, 13, 15, 17)
-    default_ladder: tuple = (11, 13, 15, 17, 19, 21, 23)
-    ladder_instances: tuple = (200, 400)
-    margin = "kappa"
-    facts: str | None = None
-    max_enumeration_N = 32
-
-    verify_defaults: dict = {}  # parameter values verify uses where none is given
-
-    def _given(self, v):
-        return ", ".join(f"{k}={x:g}" for k, x in v.items() if k != self.boundary_variable)
-
-    def _capacities(self, v, N, instances, seed):
-        from ..errors import InputError
-        eps = v[self.facts] if self.facts else None
-        try:
-            return capacities(N, v[self.margin], instances, seed, eps=eps)
-        except ValueError as e:
-            raise InputError(f"{self.name} at {self.facts}={eps:g}, {self.margin}="
-                             f"{v[self.margin]:g}: {e} (the teacher satisfies every rule)"
-                             ) from None
-
-    def _sizes(self, Ns, instances):
-        from ..errors import InputError
-        if len(Ns) < 2 or min(Ns) < 3 or max(Ns) > self.max_enumeration_N or instances < 5:
-            raise InputError(f"verify needs a ladder of >= 2 sizes 3 <= N <= "
-                             f"{self.max_enumeration_N} (2^(N-1) weight vectors each) and "
-                             f">= 5 instances")
-
-    def simulate(self, params: dict, *, N: int = 15, instances: int = 50, seed: int = 0):
-        """P_max/N of seeded instances at size N, next to the theory's boundaries."""
-        from ..errors import InputError
-        from ..ladder import mean_estimate
-        from ..records import make_record
-        if not 3 <= N <= self.max_enumeration_N or instances < 1:
-            raise InputError(f"simulate needs 3 <= N <= {self.max_enumeration_N} (exhaustive "
-                             f"enumeration of 2^(N-1) weight vectors) and instances >= 1 (got "
-                             f"N={N}, instances={instances})")
-        v = self.validate(params)
-        pm = self._capacities(v, N, instances, seed)
-        est = mean_estimate(pm / N)
-        theory = self.boundary_values(v)
-        record = make_record(self, v, {"converged": True}, N=N, instances=instances, seed=seed,
-                             P_max=pm, mean=est.mean, se=est.se, theory=theory)
-        table = (f"{self.name} simulate: N={N}, {self._given(v)}, {instances} instances "
-                 f"(seed {seed}), exhaustive enumeration\n"
-                 f"  P_max/N = {est.mean:.4f} +- {est.se:.4f} (min {pm.min() / N:.3f}, max "
-                 f"{pm.max() / N:.3f}); theory " + ", ".join(f"{k} = {x:.6g}"
-                                                             for k, x in theory.items()))
-        return {"record": record, "table": table}
-
-    def verify(self, params: dict, *, Ns=None, instances=None, seed: int = 0, workers: int = 1,
-               out_dir="memgen-out", quick: bool = False, progress=None):
-        from ..ladder import mean_estimate, run_ladder
-        v = self.validate({**self.verify_defaults, **{k: x for k, x in params.items()
-                                                     if k != self.boundary_variable}})
-        v.pop(self.boundary_variable, None)
-        Ns = [int(N) for N in (Ns or (self.quick_ladder if quick else self.default_ladder))]
-        instances = int(instances or self.ladder_instances[0 if quick else 1])
-        self._sizes(Ns, instances)
-        theory = self.boundary_values(v)
-
-        def measure(N):
-            return {self.capacity: mean_estimate(self._capacities(v, N, instances, seed) / N)}
-
-        header = (f"{self.name} verify: {self._given(v)}; theory " + ", ".join(
-            f"{k} = {x:.10g}" for k, x in theory.items()) + f", derivation "
-            f"{self.derivation_hash}\n  per-instance P_max/N by exhaustive enumeration, "
-            f"{instances} instances per N (seed {seed}), mean +- se, 1/N extrapolation")
-        res = run_ladder(self, v, theory={self.capacity: theory[self.capacity]},
-                         measure=measure, Ns=Ns, instances=instances, seed=seed,
-                         out_dir=out_dir, excluded={self.capacity: theory[e]
-                                                    for e in self.excluded},
-                         header=header, progress=progress, extra={"theory": theory},
-                         status={"converged": True})
-        row = res["record"]["rows"][0]
-        per_n = "\n".join(f"  N={N:3d}  P_max/N = {m:.4f} +- {s:.4f}" for N, m, s in
-                          zip(Ns, row["means"], row["ses"]))
-        lines = res["table"].split("\n")
-        k = header.count("\n") + 1
-        res["table"] = "\n".join(lines[:k] + [per_n] + lines[k:])
-        return res
-
-    def cost(self, verb: str, params: dict, **opts):
-        from ..resources import Cost
-        if verb == "simulate":
-            Ns, inst = [int(opts.get("N") or 15)], int(opts.get("instances") or 50)
-        elif verb == "verify":
-            quick = bool(opts.get("quick"))
-            Ns = [int(N) for N in (opts.get("Ns") or (self.quick_ladder if quick
-                                                      else self.default_ladder))]
-            inst = int(opts.get("instances") or self.ladder_instances[0 if quick else 1])
-        else:
-            return None
-        if max(Ns) > self.max_enumeration_N:
-            return None  # refused by the verb itself, in one line
-        # alpha ~ 1 bounds the maintained fields (P_max/N < 1.3 at these sizes)
-        seconds = inst * sum(seconds_per_instance(N, 1.0) for N in Ns)
-        return Cost(16.0 * (3 * max(Ns) + 10) * max(Ns) + 1e6, seconds,
-                    f"{inst} instances x 2^(N-1) weight vectors (~(N + 4) ns each) for N = "
-                    + ",".join(map(str, Ns)))
