@@ -205,14 +205,14 @@ def check_output(argv, comment, out, root):
     for text in re.findall(r"`([^`]+)`", comment):
         assert text in out, f"{line}: `{text}` not in the output:\n{out}"
     if "writes" in comment:
-        for rel in re.findall(r"\S+\.(?:json|py)\b", comment):
+        for rel in re.findall(r"[\w.-]+(?:/[\w.-]+)+\.(?:json|py)\b", comment):
             assert (root / rel).is_file(), f"{line}: {rel} not written"
     pairs, literature = stated(comment)
     for name, text in pairs:
         value = printed(out, name)
         assert abs(value - float(text)) <= digits(text) + 1e-12, \
             f"{line}: {name} = {value}, the README states {text}"
-    for text in literature:
+    for text in literature if pairs else ():  # a literature value of the first stated number
         value = printed(out, pairs[0][0])
         assert abs(value - float(text)) <= digits(text), \
             f"{line}: {pairs[0][0]} = {value} is not the literature's {text}"
