@@ -238,8 +238,10 @@ def test_section_parses_into_files_and_commands(tutorial):
     assert sorted(tutorial.files) == ["mymodels/ising_noise.py",
                                       "mymodels/ising_noise/numerics.py",
                                       "mymodels/ising_noise/theory.py"]
+    # every step of the tutorial, in order (a removed command line fails here)
     verbs = [argv[0] for argv, _ in tutorial.commands]
-    assert verbs[:3] == ["derive", "list", "solve"] and "boundary" in verbs
+    assert verbs == ["derive", "list", "solve", "boundary", "boundary", "boundary", "verify"]
+    assert sum(len(stated(c)[0]) for _, c in tutorial.commands) == 5
     assert all(argv[1] == MODEL for argv, _ in tutorial.commands if argv[0] != "list")
     # the line counts the text states are the files' (without their `# path` line)
     counts = re.search(r"Three files, (\d+) \+ (\d+) \+ (\d+)\s+lines", README.read_text())
@@ -250,6 +252,7 @@ def test_section_parses_into_files_and_commands(tutorial):
     # the model is the user's, not the package's
     from memgenkit.numerics import declaration
     assert not (Path(declaration.__file__).parent / "declarations" / "ising_noise.py").exists()
+    assert MODEL not in [d.name for d in declaration._builtin()]
 
 
 def test_tutorial_derive_list_solve(tutorial):
