@@ -176,11 +176,11 @@ register(NumbaSpecial("GH", "gh", _SPECIAL, ((-37.0, 1.0e4),), (
 
 # log(2 cosh x) = |x| + log1p(exp(-2|x|)): two roundings, no cancellation (both terms >= 0).
 register(NumbaSpecial("LogCosh2", "logcosh2", _SPECIAL, ((-1.0e6, 1.0e6),), (
-    Piece("core [-5,5]", 2000, independent(uniform(-5.0, 5.0))),
-    Piece("small |x| 1e-12..1", 500, independent(both_signs(1e-12, 1.0))),
-    Piece("moderate 5<|x|<40", 1000, independent(both_signs(5.0, 40.0))),
-    Piece("large 10**U(1,6)", 1000, independent(log_uniform(1.0, 6.0, -1.0))),
-    Piece("large positive 10**U(1,6)", 1000, independent(log_uniform(1.0, 6.0))),
+    Piece("core [-5,5]", 4000, independent(uniform(-5.0, 5.0))),
+    Piece("small |x| 1e-12..1", 1500, independent(both_signs(1e-12, 1.0))),
+    Piece("moderate 5<|x|<40", 2000, independent(both_signs(5.0, 40.0))),
+    Piece("large 10**U(1,6)", 1250, independent(log_uniform(1.0, 6.0, -1.0))),
+    Piece("large positive 10**U(1,6)", 1250, independent(log_uniform(1.0, 6.0))),
 ), 1e-15, exp_guard=False))
 
 # --- proximal operators (numerics/prox.py; MoreauLogistic is lowered to explicit()) --------------

@@ -101,7 +101,7 @@ def _main(capsys, tmp_path, monkeypatch, *args):
     (["solve", "ti-krr", "--set", "n=5", "depth=1e400"], "'depth'"),
     (["solve", "hopfield-snr", "--set", "N=1e30"], "'N'"),
     (["solve", "composition", "--set", "n=1e400"], "'n'"),
-    (["boundary", "raf-erm"], "models with one are raf-gardner, hopfield-ags, ti-krr"),
+    (["boundary", "raf-erm"], "models with one are raf-gardner, ising-gardner, ising-raf, hopfield-ags, ti-krr"),
     (["boundary", "composition"], "has no boundary"),
     (["verify", "raf-gardner", "--ladder", "a,b"], "--ladder"),
     (["simulate", "raf-gardner", "--seed", "-1"], "--seed = -1 is out of range"),

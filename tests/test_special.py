@@ -50,7 +50,8 @@ def _loop(f):
     return apply
 
 
-FUNCS = {"npdf": npdf, "H": H, "logH": logH, "gh": gh, "erfcx": erfcx}
+FUNCS = {"npdf": npdf, "H": H, "logH": logH, "gh": gh, "erfcx": erfcx,
+         "logcosh2": special.logcosh2}
 VEC = {name: _loop(f) for name, f in FUNCS.items()}
 
 
@@ -64,6 +65,7 @@ REF = {
     "logH": gaussian.mp_logH,
     "gh": gaussian.mp_gh,
     "erfcx": lambda x: mp.exp(x * x) * mp.erfc(x),
+    "logcosh2": lambda x: mp.log(2 * mp.cosh(x)),
 }
 
 # the registered four: numba name -> numerics record (domain, pieces, bound)
