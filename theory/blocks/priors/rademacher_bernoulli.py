@@ -1,0 +1,182 @@
+"""Rademacher-Bernoulli sparse prior, written as a Legendre transform in (q, qhat).
+
+Each weight is w_i = 0 with probability 1 - rho and +-a with probability rho/2 each,
+a = 1/sqrt(rho), so E w^2 = 1. rho = 1 is the Ising (binary) prior.
+
+Normalization: **unconstrained**. The students are weighted by the product prior P(w) itself (a
+probability measure, so G_S = 0 at qhat = 0: the free entropy is the log prior *probability* of the
+solution set, not a count of vectors); no Lagrange multiplier fixes |w|^2. The self-overlap
+Q = w.w/N is therefore not an order parameter of this block: it sits at its prior value
+E w^2 = 1 (its conjugate Qhat = 0), which is what a channel that sees the student field with
+variance 1 assumes. That is exact where the self-overlap conjugate vanishes at the saddle point
+(Bayes-optimal inference with this prior as the teacher's, Nishimori); a model whose channel
+couples to the norm must add (Q, Qhat) itself.
+
+Derivation (random labels, no teacher). With n replicas and the overlap q = w^a.w^b/N enforced by
+its conjugate qhat, the per-site term is
+
+    sum_w P(w) exp((qhat/2) [(sum_a w_a)^2 - sum_a w_a^2])
+        = E_z prod_a [ sum_w P(w) exp(sqrt(qhat) z w - qhat w^2/2) ],
+
+and the multiplier contributes -qhat q n(n-1)/2; per replica and n -> 0,
+
+    G_S(q, qhat) = qhat q / 2 + E_z log Z(z),
+    Z(z) = sum_w P(w) exp(sqrt(qhat) z w - qhat w^2/2) = (1-rho) + rho e^{-c} cosh(x),
+
+with c = qhat a^2/2 and x = sqrt(qhat) a z. At rho = 1, log Z = -qhat/2 + log cosh(sqrt(qhat) z)
+and G_S = -qhat(1-q)/2 + E_z log cosh(sqrt(qhat) z), the Ising prior (probability measure; the
+counting measure adds log 2).
+
+Moments: dG_S/dq = qhat/2 and, with Stein's lemma E_z[z f(z)] = E_z f'(z) applied to the
+posterior mean <w>_z = a rho e^{-c} sinh(x)/Z(z),
+
+    dG_S/dqhat = (q - E_z <w>_z^2) / 2,
+
+the moment the fixed-point map uses (q <- E_z <w>^2). Stable form: log Z is written as
+logaddexp(log(1-rho), log(rho) - c + logcosh(x)) with logcosh(x) = |x| + log(1 + e^{-2|x|}) - log 2
+and logaddexp(u, v) = max(u, v) + log(1 + e^{-|u-v|}), so no exponential overflows at large qhat;
+<w>_z = a tanh(x) sigma(log(rho/(1-rho)) - c + logcosh(x)), sigma the logistic function
+(sigma = 1 at rho = 1).
+"""
+from __future__ import annotations
+
+import numpy as np
+import sympy as sp
+
+from ...derivation import Parameter
+from ...evaluate import check_numeric, check_symbolic
+from ...gaussian import gauss_avg
+from ..base import Pairing, Prior
+from ..symbols import q, qhat, z
+
+rho = sp.Symbol("rho", positive=True)
+
+# Sample points (q, qhat, rho) for the numeric checks of the steps, rho = 1 included.
+_SAMPLES = [(0.3, 0.4, 0.2), (0.6, 2.5, 0.55), (0.85, 7.0, 0.9), (0.5, 1.3, 1.0)]
+
+
+def _logcosh(x):
+    return sp.Abs(x) + sp.log(1 + sp.exp(-2 * sp.Abs(x))) - sp.log(2)
+
+
+def _logaddexp(u, v):
+    return sp.Max(u, v) + sp.log(1 + sp.exp(-sp.Abs(u - v)))
+
+
+def _log1m_rho():
+    # log(1 - rho); at rho = 1 the zero weight is absent and log Z = log(rho) - c + logcosh(x).
+    return sp.log(1 - rho)
+
+
+class RademacherBernoulli(Prior):
+    """Rademacher-Bernoulli weights (0 w.p. 1-rho, +-1/sqrt(rho) w.p. rho/2): G_S = qhat q/2 +
+    E_z log[(1-rho) + rho e^{-qhat/(2 rho)} cosh(sqrt(qhat/rho) z)], Legendre form in (q, qhat),
+    unconstrained normalization (see the module docstring)."""
+
+    name = "rademacher-bernoulli"
+    parameters = (Parameter(rho, 0.0, 1.0, lower_open=True, default=0.5,
+                            description="density of non-zero weights"),)
+
+    def __init__(self, rho_value=None):
+        # None: rho stays a symbol (a model parameter); a number fixes it (rho = 1: Ising).
+        self.rho = rho if rho_value is None else sp.nsimplify(rho_value)
+
+    def _sub(self, expr):
+        return expr if self.rho is rho else expr.subs(rho, self.rho)
+
+    def _check_teacher(self, teacher):
+        if teacher:
+            raise ValueError("rademacher-bernoulli prior: only random labels (teacher=False) are "
+                             "derived; a teacher needs the overlaps R, Rhat")
+
+    def order_parameters(self, teacher=False):
+        self._check_teacher(teacher)
+        return [q, qhat]
+
+    # -- pieces ---------------------------------------------------------------------------------
+    def _xc(self):
+        a = 1 / sp.sqrt(rho)
+        return sp.sqrt(qhat) * a * z, qhat * a**2 / 2
+
+    def log_partition_plain(self):
+        x, c = self._xc()
+        return sp.log((1 - rho) + rho * sp.exp(-c) * sp.cosh(x))
+
+    def log_partition(self):
+        """Stable log Z(z) (module docstring); at rho = 1 the zero-weight branch is dropped."""
+        x, c = self._xc()
+        branch = sp.log(self.rho) - c + _logcosh(x)
+        if self.rho == 1:
+            return self._sub(branch)
+        return self._sub(_logaddexp(_log1m_rho(), branch))
+
+    def posterior_mean(self):
+        """<w>_z under P(w) exp(sqrt(qhat) z w - qhat w^2/2), stable form."""
+        x, c = self._xc()
+        a = 1 / sp.sqrt(rho)
+        if self.rho == 1:
+            return self._sub(sp.tanh(x))
+        u = sp.log(rho / (1 - rho)) - c + _logcosh(x)
+        return self._sub(a * sp.tanh(x) / (1 + sp.exp(-u)))
+
+    # -- contract -------------------------------------------------------------------------------
+    def entropic(self, d, teacher=False):
+        self._check_teacher(teacher)
+        x, c = self._xc()
+        plain = self.log_partition_plain()
+        n = sp.Symbol("n", positive=True)
+        # the replica limit of the multiplier and site terms: (1/n)[-qhat q n(n-1)/2] -> qhat q/2
+        lim = sp.limit(-qhat * q * n * (n - 1) / 2 / n, n, 0)
+        samples = [s for s in _SAMPLES if s[2] < 1]
+        d.step("rademacher-bernoulli site measure",
+               "sum_w P(w) exp(sqrt(qhat) z w - qhat w^2/2) = (1-rho) + rho e^{-qhat/(2rho)} "
+               "cosh(sqrt(qhat/rho) z) (w in {0, +-1/sqrt(rho)}); the multiplier term "
+               "-qhat q n(n-1)/2 gives qhat q/2 per replica as n -> 0. The stable logaddexp form "
+               "of log Z is checked against the plain one (mpmath, 30 digits).",
+               [check_symbolic(
+                   sp.exp(plain) - sum(p * sp.exp(sp.sqrt(qhat) * z * w - qhat * w**2 / 2)
+                                       for w, p in ((0, 1 - rho), (1 / sp.sqrt(rho), rho / 2),
+                                                    (-1 / sp.sqrt(rho), rho / 2))),
+                   "Z(z) is the sum over the three weight values", lambda e: sp.simplify(
+                       e.rewrite(sp.exp))),
+                check_symbolic(lim - qhat * q / 2, "replica limit of the multiplier term"),
+                check_numeric(plain, _logaddexp(_log1m_rho(), sp.log(rho) - c + _logcosh(x)),
+                              [q, qhat, rho, z], [s + (zz,) for s in samples
+                                                  for zz in (-2.1, 0.0, 0.7)],
+                              1e-25, "stable log Z equals log((1-rho) + rho e^{-c} cosh x)")],
+               log_Z=plain)
+        G_S = qhat * q / 2 + gauss_avg(self.log_partition(), z)
+        d.step("entropic term", "G_S(q, qhat) = qhat q/2 + E_z log Z(z) (Legendre form, "
+               "unconstrained normalization: the self-overlap stays at E w^2 = 1).", G_S=G_S)
+        return G_S
+
+    def pairings(self, teacher=False):
+        # q <- from dphi/dqhat = (q - E<w>^2)/2 with c = -2: T_q = E<w>^2 (free of q);
+        # qhat <- from dphi/dq = qhat/2 + alpha dG_E/dq with c = -2: T_qhat = -2 alpha dG_E/dq.
+        self._check_teacher(teacher)
+        return [Pairing(q, qhat, sp.S(-2)), Pairing(qhat, q, sp.S(-2))]
+
+    def moments(self, teacher=False):
+        self._check_teacher(teacher)
+        return {q: qhat / 2, qhat: (q - gauss_avg(self.posterior_mean() ** 2, z)) / 2}
+
+    def domain(self, values):
+        qq, qh = values.get(q), values.get(qhat)
+        r = values.get(rho, 0.5) if self.rho is rho else float(self.rho)
+        return bool(0.0 < qq < 1.0 and qh > 0.0 and 0.0 < r <= 1.0)
+
+    def single_site(self, values):
+        """(support, probabilities) of one weight at ``values`` (rho by symbol)."""
+        r = float(values.get(rho, 0.5)) if self.rho is rho else float(self.rho)
+        a = 1.0 / np.sqrt(r)
+        return np.array([0.0, a, -a]), np.array([1.0 - r, r / 2, r / 2])
+
+    def sample(self, rng, N, values=None):
+        """N weights from the prior (``values``: {rho: ...} when rho is a symbol; default 0.5).
+        The norm is unconstrained: |w|^2/N -> 1 as N grows, with fluctuations O(N^-1/2)."""
+        w, p = self.single_site(values or {})
+        return rng.choice(w, size=N, p=p)
+
+    def ising_limit(self):
+        """The Ising prior's G_S in the same (probability-measure) normalization."""
+        return -qhat * (1 - q) / 2 + gauss_avg(_logcosh(sp.sqrt(qhat) * z), z)
