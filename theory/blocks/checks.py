@@ -46,7 +46,8 @@ Label model (``kind == "labels"``)
   * ``labels_sampling``: at 4 values of t, 20000 teacher fields nu | t ~ N(R t/sqrt(q),
     1 - R^2/q) are labelled by ``sample``; the frequency of y = +1 matches P(+1|t) within 5
     binomial standard errors (the law after conditioning, i.e. the sampler and the formula
-    describe the same model).
+    describe the same model); and the unconditioned frequency (nu ~ N(0, 1)) against
+    E_t P(+1|t), within 5 se.
 
 Channel (``kind == "channel"``), checked on every label model of ``BLOCKS``
   * ``energetic(d, labels, samples)``; optional ``student_average(d) -> {y: A_y(t)}`` (G_E =
@@ -329,9 +330,19 @@ def labels_sampling(labels, rng, n=20000, nse=5.0) -> list[Check]:
         worst = max(worst, z_score)
         if z_score > nse:
             fails.append(f"t = {tt}: freq {freq:.4f} vs P {p:.4f}")
+    # the unconditioned law: nu ~ N(0, 1), P(+1) = E_t P(+1|t)
+    y = np.asarray(labels.sample(rng, rng.standard_normal(n), _by_name(v)))
+    with mp.workdps(20):
+        p = float(mp.quad(lambda s: mp.npdf(s) * Pp(s), [-mp.inf, 0, mp.inf]))
+    freq = float(np.mean(y == 1))
+    zs = abs(freq - p) / np.sqrt(max(p * (1 - p), 1e-12) / n)
+    worst = max(worst, zs)
+    if zs > nse:
+        fails.append(f"unconditioned: freq {freq:.4f} vs E_t P {p:.4f}")
     return [Check("numeric", not fails, f"{labels.name}: sampled label frequency given t vs "
-                  f"P(+1|t) at 4 t ({n} samples each, tol {nse:g} se); worst {worst:.2f} se"
-                  + ("; " + "; ".join(fails) if fails else ""), worst)]
+                  f"P(+1|t) at 4 t, and unconditioned vs E_t P(+1|t) ({n} samples each, tol "
+                  f"{nse:g} se); worst {worst:.2f} se" + ("; " + "; ".join(fails) if fails
+                                                          else ""), worst)]
 
 
 # -- channels ---------------------------------------------------------------------------------------

@@ -147,20 +147,33 @@ def test_rademacher_bernoulli_reduces_to_ising():
 
 
 def test_rademacher_bernoulli_stable_at_large_qhat():
-    """The stable log Z and <w>_z in float64 at qhat = 1e4: finite, and equal to the mpmath value
-    of the plain forms."""
+    """The stable log Z and <w>_z printed by the kernel printer and run as plain Python (where
+    an overflowing math.exp raises OverflowError) at qhat up to 1e6: finite, and equal to the
+    mpmath value of the plain forms (40 digits)."""
+    import math
+
     import mpmath as mp
+
+    from memgenkit.numerics.codegen import KernelPrinter
     prior = RademacherBernoulli()
-    v = {qhat: 1e4, rho: 0.3}
-    logz = sp.lambdify([z], prior.log_partition().subs(v), "numpy")
-    mean = sp.lambdify([z], prior.posterior_mean().subs(v), "numpy")
-    plain = sp.lambdify([z], prior.log_partition_plain().subs(v), "mpmath")
-    with np.errstate(over="ignore"):
-        for zz in (-3.0, -0.01, 0.0, 0.2, 2.5):
-            with mp.workdps(40):
-                ref = plain(mp.mpf(zz))
-            assert np.isfinite(logz(zz)) and abs(logz(zz) - float(ref)) < 1e-9 * max(1, abs(ref))
-            assert np.isfinite(mean(zz))
+    printer = KernelPrinter()
+    src = {name: printer.doprint(e) for name, e in (("logz", prior.log_partition()),
+                                                   ("mean", prior.posterior_mean()))}
+    x, c = sp.sqrt(qhat / rho) * z, qhat / (2 * rho)
+    plain_mean = sp.sqrt(rho) * sp.exp(-c) * sp.sinh(x) / ((1 - rho) + rho * sp.exp(-c) * sp.cosh(x))
+    refs = {"logz": sp.lambdify([z, qhat, rho], prior.log_partition_plain(), "mpmath"),
+            "mean": sp.lambdify([z, qhat, rho], plain_mean, "mpmath")}
+    for qh in (1e2, 1e4, 1e6):
+        for r in (0.05, 0.5, 0.97):
+            for zz in (-3.0, -0.01, 0.0, 0.2, 2.5):
+                env = {"math": math, "z": zz, "qhat": qh, "rho": r}
+                for name, code in src.items():
+                    ours = eval(code, env)
+                    with mp.workdps(40):
+                        ref = refs[name](mp.mpf(zz), mp.mpf(qh), mp.mpf(r))
+                    assert math.isfinite(ours)
+                    assert abs(ours - float(ref)) <= 1e-12 * max(1.0, abs(float(ref))), (
+                        name, qh, r, zz, ours, ref)
 
 
 def test_rademacher_bernoulli_refuses_teacher():
