@@ -1,13 +1,14 @@
 """The Python API: what the ``memgen`` command line does, callable from a notebook.
 
-Example::
+Example (MODEL a name from ``list_models()``, NAME=value its parameters; the README has
+worked examples for every model)::
 
     from memgenkit.numerics import api
-    r = api.solve("raf-gardner", alpha=1.0, eps=0.2)      # Result: order_params, observables,
-    r.order_params, r.observables["eps_gen"], r.status     # status, derivation_hash
-    b = api.boundary("raf-gardner", eps=0.2, kappa=0.5)     # b.observables["alpha_c"], ["R"]
-    c = api.continuation("raf-gardner", "alpha", np.linspace(0.05, 2, 200), eps=0.2)
-    v = api.verify("raf-gardner", eps=0.5, Ns=[50, 100, 200], instances=60, seed=1)
+    r = api.solve("MODEL", {"NAME": 1.0})       # Result: order_params, observables, status,
+    r.order_params, r.observables, r.status     # derivation_hash
+    b = api.boundary("MODEL", {"NAME": 0.2})    # the critical value of the model's boundary
+    c = api.continuation("MODEL", "NAME", np.linspace(0.05, 2, 200), {"OTHER": 0.2})
+    v = api.verify("MODEL", {"NAME": 0.5}, Ns=[50, 100, 200], instances=60, seed=1)
 
 Every function validates its parameters (``InputError`` naming the parameter and its range).
 Nothing here imports sympy: derivations are read from the stored kernels.
@@ -77,12 +78,18 @@ def check_input(verb: str, model_name: str, params: dict | None = None, *, grid=
 
 
 def list_models() -> list[dict]:
-    """Name, title and every declared parameter (range, kind, default, description; ``verbs``
-    where only some verbs take it) of every model."""
+    """Name, one-line summary and every declared parameter (range, kind, default, description;
+    ``verbs`` where only some verbs take it) of every model (numerics/declaration.py)."""
     out = []
-    for name, (mod, cls) in _models.MODELS.items():
+    for name, decl in _models.MODELS.items():
+        if not decl.derived:  # declared, kernels not generated yet
+            out.append({"model": name, "doc": decl.summary, "kind": decl.kind,
+                        "blocks": list(decl.blocks), "parameters": {},
+                        "boundary": decl.boundary, "derived": False})
+            continue
         m = _models.get(name)
-        out.append({"model": name, "doc": (type(m).__doc__ or "").strip().split("\n")[0],
+        out.append({"model": name, "doc": decl.summary, "kind": decl.kind,
+                    "blocks": list(decl.blocks),
                     "parameters": {s.name: s.describe() for s in m.param_specs()},
                     "boundary": m.boundary_variable if m.has("boundary") else None})
     return out
@@ -98,9 +105,9 @@ def _check(m, verb: str, params: dict, method=None, kw=None):
     (``resources.check``: one line naming the size, the estimate and the limit).
 
     ``m.cost`` gets the validated parameters, the verb's keyword options with ``method``'s
-    defaults filled in, and ``given``: the parameter names the caller set (composition reads n
-    from --N unless n is given). Parameters that do not validate are left to the verb, whose
-    own validation reports them before it does any work."""
+    defaults filled in, and ``given``: the parameter names the caller set (a model whose size is
+    a parameter may read it from --N unless the parameter is given). Parameters that do not
+    validate are left to the verb, whose own validation reports them before it does any work."""
     import inspect
 
     from .errors import InputError
@@ -149,7 +156,8 @@ def solve(model_name: str, params: dict | None = None, **kw):
 
 
 def boundary(model_name: str, params: dict | None = None, **kw):
-    """The model's phase boundary at the given parameters (raf-gardner: alpha_c and R there)."""
+    """The model's phase boundary at the given parameters: the critical value of its declared
+    boundary variable (and what the model reports there)."""
     merged = {**(params or {}), **kw}
     m = check_input("boundary", model_name, merged)
     _check(m, "boundary", merged)
@@ -289,7 +297,7 @@ def optimize(model_name: str, params: dict | None = None, *, minimize: str, over
                          "LO < HI)")
     spec.check(lo), spec.check(hi)
     from scipy.optimize import minimize_scalar
-    for x in (lo, hi):  # the sized end of the search range (composition: n, d)
+    for x in (lo, hi):  # the sized end of the search range (a size parameter)
         _check(m, "solve", {**base, over: x})
     use_log = (lo > 0) if log is None else bool(log)
     evals, bad = [], []

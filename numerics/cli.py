@@ -52,14 +52,41 @@ def _model_sets(args, verb: str) -> dict:
     return _parse_sets(args.set, specs, args.model, m.param_specs())
 
 
-def _params(args, verb: str) -> dict:
-    """--set values, plus --exceptions (a string, e.g. 6>4,9>5) where given."""
-    out = _model_sets(args, verb)
-    if getattr(args, "exceptions", None) is not None:
-        if "exceptions" in out:
-            raise InputError("exceptions given twice (--exceptions and --set exceptions=...)")
-        out["exceptions"] = args.exceptions
+def _cli_options(verb: str) -> dict:
+    """flag -> (CliOption, the models declaring it) for the models' extra flags on ``verb``."""
+    from .declaration import declarations
+    out: dict = {}
+    for decl in declarations().values():
+        for opt in decl.cli_options:
+            if verb in opt.verbs:
+                prev = out.get(opt.flag)
+                if prev is not None and prev[0].param != opt.param:
+                    raise RuntimeError(f"{opt.flag}: declared by {', '.join(prev[1])} and "
+                                       f"{decl.name} for different parameters")
+                out[opt.flag] = (prev[0] if prev else opt, (prev[1] if prev else ()) + (decl.name,))
     return out
+
+
+def _dest(flag: str) -> str:
+    return flag.lstrip("-").replace("-", "_")
+
+
+def _with_cli_options(args, verb: str, out: dict) -> dict:
+    """``out`` (the --set values) plus the models' extra flags given (numerics.declaration
+    ``cli_options``: ``--FLAG VALUE`` sets its parameter, as text)."""
+    for flag, (opt, _) in _cli_options(verb).items():
+        value = getattr(args, _dest(flag), None)
+        if value is None:
+            continue
+        if opt.param in out:
+            raise InputError(f"{opt.param} given twice ({flag} and --set {opt.param}=...)")
+        out[opt.param] = value
+    return out
+
+
+def _params(args, verb: str) -> dict:
+    """--set values, plus the model-declared flags (e.g. a text parameter) where given."""
+    return _with_cli_options(args, verb, _model_sets(args, verb))
 
 
 def _fmt(v):
@@ -97,6 +124,8 @@ def cmd_list(args):
     from . import api
     for m in api.list_models():
         print(f"{m['model']}: {m['doc']}")
+        if m.get("derived") is False:
+            print(f"    not derived yet: run `memgen derive {m['model']}`")
         for name, spec in m["parameters"].items():
             if spec["kind"] in ("categorical", "text"):
                 rng = f"{name} ({spec['kind']})" if spec["kind"] == "text" else \
@@ -109,18 +138,19 @@ def cmd_list(args):
             print(f"    {rng:<34} {default}: {spec['description']}{verbs}")
         if m["boundary"]:
             print(f"    boundary: solves for {m['boundary']}")
+        if m.get("blocks"):
+            print(f"    blocks: {' + '.join(m['blocks'])}")
     return 0
 
 
 def cmd_derive(args):
     from . import api
-    from .kernels import GENERATED_DIR
     if args.show_kernel:
-        from .models import MODELS, get
-        if args.model not in MODELS:
-            from .errors import UnknownModelError
-            raise UnknownModelError(args.model, list(MODELS))
-        print((GENERATED_DIR / f"{get(args.model).stem}.py").read_text())
+        from .declaration import lookup
+        decl = lookup(args.model)
+        if not decl.derived:
+            raise decl.not_derived()
+        print(decl.generated_path.read_text())
         return 0
     if args.check:
         stale = api.check_derivations(args.model, force=args.force)
@@ -263,60 +293,8 @@ def _number(option, text):
     return v
 
 
-# --set names each study takes (grids have their own options).
-_STUDY_SETS = {"frontier": ("alpha", "eps"), "rates": ("eps", "lam"), "phase": ("lam",)}
-# option -> studies it applies to
-_STUDY_OPTIONS = {"lam": ("frontier",), "alpha": ("rates", "phase"), "eps": ("phase",),
-                  "mem_threshold": ("phase",), "gen_gap": ("phase",)}
-
-
-def cmd_study(args):
-    from .studies import raf_erm as S
-    from .progress import Progress
-    if args.study == "learners":
-        for label, (model, params) in S.LEARNERS.items():
-            print(f"{label:<28} {model} " + ", ".join(f"{k}={v}" for k, v in params.items()))
-        print("or inline: MODEL:name=value,... (e.g. raf-erm:loss=hinge,mu1=0.8,mustar=0.4)")
-        return 0
-    for opt, studies in _STUDY_OPTIONS.items():
-        if getattr(args, opt) is not None and args.study not in studies:
-            flag = "--" + opt.replace("_", "-")
-            hint = (f"; {args.study} takes --set {opt}=VALUE" if opt in _STUDY_SETS[args.study]
-                    else "")
-            raise InputError(f"{flag} applies to study {' and '.join(studies)}, not "
-                             f"{args.study}{hint}")
-    from .params import check_output_dir
-    check_output_dir(args.out, "--out")
-    sets = _parse_sets(args.set)
-    for k in sets:
-        if k not in _STUDY_SETS[args.study]:
-            raise InputError(f"study {args.study}: --set {k} is not one of its parameters "
-                             f"({', '.join(_STUDY_SETS[args.study])}); learner parameters go in "
-                             "--learner MODEL:name=value,...")
-    with Progress(0, f"study {args.study}") as bar:
-        if args.study == "frontier":
-            rec = S.frontier(lams=args.lam, learners=args.learner, progress=bar, **sets)
-        elif args.study == "rates":
-            rec = S.rates(alphas=args.alpha, learners=args.learner, progress=bar, **sets)
-        else:
-            if args.learner and len(args.learner) > 1:
-                raise InputError(f"phase takes one --learner, got {len(args.learner)}")
-            rec = S.phase(learner=args.learner[0] if args.learner else None, alphas=args.alpha,
-                          epss=args.eps, progress=bar,
-                          mem_threshold=(0.05 if args.mem_threshold is None else
-                                         _number("--mem-threshold", args.mem_threshold)),
-                          gen_gap=(0.02 if args.gen_gap is None else
-                                   _number("--gen-gap", args.gen_gap)), **sets)
-    files = S.write(rec, args.out)
-    if args.json:
-        print(json.dumps({**rec, "files": files}, allow_nan=False))
-    else:
-        print(S.table(rec))
-        print(f"figure: {files['figure']}\ndata: {files['data']}")
-    empty = S.unconverged_curves(rec)
-    if empty:
-        print(f"memgen: no converged point for: {', '.join(empty)}", file=sys.stderr)
-    return 1 if empty else 0
+# Verbs of the models' own (declaration ``cli_verbs``) use these: the --set parser and numbers.
+parse_sets, parse_number = _parse_sets, _number
 
 
 def cmd_plot(args):
@@ -330,12 +308,10 @@ def cmd_plot(args):
         return 0
     if not args.model:
         raise InputError("plot needs MODEL and --x NAME=START:STOP:NUM (or --sweep FILE)")
-    fixed = _model_sets(args, "solve")
-    if getattr(args, "exceptions", None):
-        fixed["exceptions"] = args.exceptions
+    fixed = _with_cli_options(args, "plot", _model_sets(args, "solve"))
     m = api.model(args.model)
     if not args.x and hasattr(m, "figures"):
-        # Models with their own figures (ti-krr: margin matrices and the threshold diagram).
+        # Models with their own figures (a model's ``figures(params, out_dir)``).
         api.check_input("solve", args.model, fixed)
         paths = m.figures(fixed, out_dir=str(out.parent))
         print(f"figure: {', '.join(map(str, paths))}")
@@ -345,8 +321,8 @@ def cmd_plot(args):
     name, values = api.parse_grid(args.x)
     c = api.continuation(args.model, name, values, fixed, both=False)
     recs = [r.to_dict() for r in c.forward.results]
-    path = plotting.plot_curves(recs, name, y or list(m.order_names) + ["eps_gen"], out,
-                                plotting.title(args.model, fixed))
+    path = plotting.plot_curves(recs, name, y or list(m.order_names) + list(m.declaration.plot_y),
+                                out, plotting.title(args.model, fixed))
     print(f"figure: {path}")
     return 0
 
@@ -360,6 +336,21 @@ def cmd_cache(args):
         entries = sorted(p.name for p in root.iterdir()) if root.exists() else []
         print(f"cache: {root}\n" + "\n".join(f"  {e}" for e in entries))
     return 0
+
+
+def _boundaries() -> dict:
+    from .declaration import declarations
+    return {n: d for n, d in declarations().items() if d.boundary is not None}
+
+
+def _model_verbs() -> list:
+    """The modules adding the models' own verbs, once each (numerics.declaration ``cli_verbs``:
+    light modules with ``add_parser(subparsers, limits)``)."""
+    import importlib
+
+    from .declaration import declarations
+    names = dict.fromkeys(m for d in declarations().values() for m in d.cli_verbs)
+    return [importlib.import_module(m) for m in names]
 
 
 class _Parser(argparse.ArgumentParser):
@@ -402,7 +393,8 @@ def build_parser():
         limits(sp)
         sp.add_argument("model")
         sp.add_argument("--set", action="extend", nargs="+", metavar="NAME=VALUE",
-                        help="parameter values, e.g. --set alpha=1.5 eps=0.2")
+                        help="parameter values, e.g. --set NAME=1.5 OTHER=0.2 (`memgen list` "
+                             "shows each model's)")
         sp.add_argument("--json", action="store_true", help="print one JSON object")
         if solve_opts:
             sp.add_argument("--method", default="hybrid",
@@ -413,20 +405,23 @@ def build_parser():
             sp.add_argument("--tol", default=1e-12, help="residual tolerance, in (0, 1) "
                             "(default 1e-12)")
 
-    def exceptions_opt(sp):
-        sp.add_argument("--exceptions", metavar="A>B,...",
-                        help="ti-krr: trained exceptions, item A beats the higher item B, e.g. "
-                             "6>4,9>5 (quote it in a shell)")
+    def model_opts(sp, verb):
+        """The flags the models declare for ``verb`` (declaration ``cli_options``)."""
+        for flag, (opt, names) in _cli_options(verb).items():
+            sp.add_argument(flag, metavar=opt.metavar, dest=_dest(flag),
+                            help=f"{', '.join(names)}: {opt.help}")
 
     s = sub.add_parser("solve", help="solve the saddle-point equations")
     common(s)
-    exceptions_opt(s)
+    model_opts(s, "solve")
     s.add_argument("--trace", action="store_true", help="print the residual per iteration")
     s.set_defaults(func=cmd_solve)
 
-    b = sub.add_parser("boundary", help="phase boundary (raf-gardner: alpha_c, R at capacity)")
+    b = sub.add_parser("boundary", help="phase boundary: the critical value of the model's "
+                       "boundary variable (" + ", ".join(f"{n}: {d.boundary}" for n, d in
+                                                         _boundaries().items()) + ")")
     common(b, solve_opts=False)
-    exceptions_opt(b)
+    model_opts(b, "boundary")
     b.set_defaults(func=cmd_boundary)
 
     w = sub.add_parser("sweep", help="resumable grid sweep")
@@ -440,7 +435,7 @@ def build_parser():
 
     m = sub.add_parser("simulate", help="sample finite-N instances and measure")
     common(m, solve_opts=False)
-    exceptions_opt(m)
+    model_opts(m, "simulate")
     m.add_argument("--N", default=100)
     m.add_argument("--instances", default=50)
     m.add_argument("--seed", default=0, help="random seed, an integer in [0, 2^32 - 1]")
@@ -448,7 +443,7 @@ def build_parser():
 
     v = sub.add_parser("verify", help="theory against finite-N simulation, with a verdict")
     common(v, solve_opts=False)
-    exceptions_opt(v)
+    model_opts(v, "verify")
     v.add_argument("--ladder", help="comma-separated N values, e.g. 50,100,200,400")
     v.add_argument("--instances", default=None, help="instances per size (>= 1; default: the "
                    "model's)")
@@ -466,32 +461,9 @@ def build_parser():
                    "positive parameters searched in log scale on [1e-4, 1e2])")
     o.set_defaults(func=cmd_optimize)
 
-    st = sub.add_parser("study", help="Rules-and-Facts studies: trade-off frontier, large-alpha "
-                        "rates, (alpha, eps) phase diagram (figure + JSON in --out)")
-    st.add_argument("study", choices=["frontier", "rates", "phase", "learners"],
-                    help="learners: list the --learner names")
-    st.add_argument("--set", action="extend", nargs="+", metavar="NAME=VALUE",
-                    help="frontier: alpha, eps (default 2, 0.2); rates: eps (default 0.2), lam "
-                         "(default: eps_gen-optimal lam at each alpha); phase: lam (same default)")
-    st.add_argument("--learner", action="append", metavar="NAME",
-                    help="a learner label (see `memgen study learners`) or MODEL:name=value,...; "
-                         "repeat for several (frontier default: all; rates: ridge, hinge, kernel "
-                         "ridge relu; phase: one, default kernel ridge relu)")
-    st.add_argument("--lam", metavar="LO:HI:NUM|v1,...",
-                    help="frontier: the lam values, log-spaced (default 1e-4:1e2:61)")
-    st.add_argument("--alpha", metavar="LO:HI:NUM|v1,...",
-                    help="rates: alpha values, log-spaced (default 100:3162:7); phase: alpha grid, "
-                         "linear (default 0.5:6:12)")
-    st.add_argument("--eps", metavar="LO:HI:NUM|v1,...",
-                    help="phase: eps grid, linear (default 0.05:0.6:12)")
-    st.add_argument("--mem-threshold", metavar="X",
-                    help="phase: facts memorized when eps_mem < X (default 0.05)")
-    st.add_argument("--gen-gap", metavar="X",
-                    help="phase: rule generalized when eps_gen - Bayes eps_gen <= X (default 0.02)")
-    st.add_argument("--out", default="memgen-out", help="folder for the JSON and the figure")
-    st.add_argument("--json", action="store_true", help="print the record as one JSON object")
-    limits(st)
-    st.set_defaults(func=cmd_study)
+    # verbs of the models' own (declaration ``cli_verbs``), e.g. a family's studies
+    for module in _model_verbs():
+        module.add_parser(sub, limits)
 
     pl = sub.add_parser("plot", help="plot theory curves along a parameter, or a sweep file")
     pl.add_argument("model", nargs="?")
@@ -501,7 +473,7 @@ def build_parser():
     pl.add_argument("--sweep", help="plot a sweep file instead of solving")
     pl.add_argument("--out", default="memgen-plot.png",
                     help="figure file (models with their own figures write next to it)")
-    exceptions_opt(pl)
+    model_opts(pl, "plot")
     limits(pl)
     pl.set_defaults(func=cmd_plot)
 
@@ -511,18 +483,23 @@ def build_parser():
     return p
 
 
-@functools.lru_cache(maxsize=1)
 def _parser():
-    # Built once per process (about 10 ms): main() is called in-process by tests and notebooks.
+    # Built once per set of declared models (about 10 ms): main() is called in-process by tests
+    # and notebooks, and a user model (MEMGEN_MODEL_PATH) may add flags and verbs.
+    from .declaration import declarations
+    return _parser_for(tuple((n, str(d.source)) for n, d in declarations().items()))
+
+
+@functools.lru_cache(maxsize=4)
+def _parser_for(declared):
     return build_parser()
 
 
 def main(argv=None):
     from . import resources
     from .params import check_option
-    parser = _parser()
     try:
-        args = parser.parse_args(argv)
+        args = _parser().parse_args(argv)  # the parser reads the declarations (user models too)
         for name in _OPTION_FLAGS:
             if isinstance(getattr(args, name, None), str):
                 setattr(args, name, check_option(name, getattr(args, name), f"--{name}"))

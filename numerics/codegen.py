@@ -139,8 +139,13 @@ def _special_imports(d) -> list[str]:
     return [f"from {m} import {', '.join(sorted(n))}" for m, n in names.items()]
 
 
-def generate_module(derivation_json: str, stem: str) -> str:
-    """Source text of the kernel module for one stored derivation (deterministic)."""
+def generate_module(derivation_json: str, stem: str, kind: str | None = None,
+                    roles: tuple = ()) -> str:
+    """Source text of the kernel module for one stored derivation (deterministic).
+
+    ``kind`` and ``roles``: the model's declared form (numerics/declaration.py); kind "glm" gets
+    the compiled drivers of numerics/drivers.py, with ``roles`` naming the order parameters that
+    play m, q, V."""
     d = load_json(derivation_json)
     printer = KernelPrinter({"fully_qualified_modules": True, "standard": "python3"})
     params = [p["symbol"] for p in d["parameters"]]
@@ -173,5 +178,6 @@ def generate_module(derivation_json: str, stem: str) -> str:
         out.append(_kernel_source(k, params, printer))
         out.append("")
     # compiled solver drivers for GLM-form derivations (numerics/drivers.py)
-    out += glm_drivers([s.name for s in d["order_parameters"]], [k["name"] for k in d["kernels"]])
+    out += glm_drivers(kind, [s.name for s in d["order_parameters"]],
+                       [k["name"] for k in d["kernels"]], roles)
     return "\n".join(out).rstrip() + "\n"

@@ -6,9 +6,11 @@ loads the stored kernels instead.
 Staleness is decided by re-deriving in memory and comparing with the stored files. A full
 re-derivation takes tens of seconds (sympy and mpmath checks), so a successful check leaves a stamp
 in the kernel cache: a key over everything a derivation's output depends on (every source file of
-theory/, codegen.py, drivers.py and this file; the sympy, mpmath, numpy, scipy and Python versions)
-mapped to the sha256 of the three stored files. While the key and the stored files are unchanged
-the answer is known and the check returns without deriving; any change to either re-derives.
+theory/, codegen.py, drivers.py, declaration.py and this file, the model's declaration file, and
+for a model declared outside the package its theory file; the sympy, mpmath, numpy, scipy and
+Python versions) mapped to the sha256 of the three stored files. While the key and the stored
+files are unchanged the answer is known and the check returns without deriving; any change to
+either re-derives.
 ``force=True`` (``memgen derive --check --force``) always re-derives.
 """
 from __future__ import annotations
@@ -24,6 +26,7 @@ from pathlib import Path
 
 import memgenkit.derivations as _derivations_pkg
 import memgenkit.numerics.generated as _generated_pkg
+from memgenkit.numerics.declaration import lookup
 
 DERIVATIONS_DIR = Path(_derivations_pkg.__file__).parent
 GENERATED_DIR = Path(_generated_pkg.__file__).parent
@@ -37,21 +40,19 @@ class DerivedFiles:
     kernels: str
 
     def targets(self):
-        from memgenkit.theory.registry import stem
-        s = stem(self.model)
-        return {DERIVATIONS_DIR / f"{s}.json": self.json,
-                DERIVATIONS_DIR / f"{s}.md": self.markdown,
-                GENERATED_DIR / f"{s}.py": self.kernels}
+        return dict(zip(_targets(self.model), (self.json, self.markdown, self.kernels)))
 
 
 @lru_cache(maxsize=None)
 def build(model: str) -> DerivedFiles:
     """Derive and generate in memory (deterministic, so memoized per process)."""
     from memgenkit.numerics.codegen import generate_module
-    from memgenkit.theory.registry import derive, stem
+    from memgenkit.theory.registry import derive
+    decl = lookup(model)
     d = derive(model)
     js = d.to_json()
-    return DerivedFiles(model, js, d.to_markdown(), generate_module(js, stem(model)))
+    return DerivedFiles(model, js, d.to_markdown(),
+                        generate_module(js, decl.stem, kind=decl.kind, roles=decl.roles))
 
 
 def write(model: str) -> list[Path]:
@@ -59,6 +60,7 @@ def write(model: str) -> list[Path]:
     written = []
     for path, text in files.targets().items():
         if not path.exists() or path.read_text() != text:
+            path.parent.mkdir(exist_ok=True)  # a model declared outside the package
             path.write_text(text)
             written.append(path)
     _write_stamp(model)
@@ -66,8 +68,12 @@ def write(model: str) -> list[Path]:
 
 
 def _targets(model: str) -> list[Path]:
-    from memgenkit.theory.registry import stem
-    s = stem(model)
+    """derivations/<stem>.json, .md and generated/<stem>.py: in the package (DERIVATIONS_DIR,
+    GENERATED_DIR), or next to the declaration of a model declared outside it."""
+    decl = lookup(model)
+    if not decl.builtin:
+        return decl.stored_files()
+    s = decl.stem
     return [DERIVATIONS_DIR / f"{s}.json", DERIVATIONS_DIR / f"{s}.md", GENERATED_DIR / f"{s}.py"]
 
 
@@ -81,7 +87,7 @@ def _source_key() -> str:
     sources = [(f"theory/{p.relative_to(theory_dir)}", p)
                for p in sorted(theory_dir.rglob("*.py"))]
     sources += [(f"numerics/{n}", numerics_dir / n)
-                for n in ("codegen.py", "drivers.py", "derive.py")]
+                for n in ("codegen.py", "drivers.py", "derive.py", "declaration.py")]
     for name, path in sources:
         h.update(name.encode())
         h.update(path.read_bytes())
@@ -104,7 +110,11 @@ def _stored_hash(model: str) -> str:
 
 def _stamp_path(model: str) -> Path:
     from .kernels import cache_root
-    key = hashlib.sha256(f"{model};{_source_key()}".encode()).hexdigest()[:24]
+    h = hashlib.sha256(f"{model};{_source_key()}".encode())
+    decl = lookup(model)  # its declaration (kind, roles); a user model's theory, outside theory/
+    for path in (decl.source, None if decl.builtin else decl.theory_file()):
+        h.update(path.read_bytes() if path is not None and path.exists() else b"-")
+    key = h.hexdigest()[:24]
     return cache_root() / "derive-stamps" / key
 
 

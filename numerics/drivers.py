@@ -1,7 +1,8 @@
 """Compiled solver drivers that codegen appends to a generated kernel module.
 
-A generalized-linear-model derivation (order parameters (m, q, V), a ``prior`` kernel and one or
-more ``channel_<name>`` kernels) gets one ``iterate_<name>`` function per channel: the whole
+A generalized-linear-model derivation (declared kind "glm": three order parameters playing the
+roles m, q, V, named by the declaration's ``roles``, a ``prior`` kernel and one or more
+``channel_<name>`` kernels) gets one ``iterate_<name>`` function per channel: the whole
 Anderson-accelerated iteration of x <- prior(channel(x)) in numba. It lives in the generated module,
 next to the kernels it calls as globals, so numba caches it on disk like the kernels (a driver
 taking the kernels as arguments could not be cached and compiled anew in every process).
@@ -10,7 +11,7 @@ same for every model.
 """
 from __future__ import annotations
 
-GLM_ORDER_PARAMETERS = ("m", "q", "V")
+GLM_ROLES = ("m", "q", "V")  # the template's names; x[{m}], x[{q}], x[{V}] in the code
 
 ANDERSON_TEMPLATE = '''
 @njit(cache=True, error_model='numpy')
@@ -53,26 +54,32 @@ def iterate_{suffix}(x0, p, mixing, tol, max_iter, q_max):
             dX = (X[1:k] - X[:k - 1]).T.copy()
             gamma = np.linalg.lstsq(dG, g)[0]
             new = x + mixing * g - (dX + mixing * dG) @ gamma
-        ok = np.all(np.isfinite(new)) and new[1] > 0 and new[2] > 0 and new[0] ** 2 < new[1]
+        ok = np.all(np.isfinite(new)) and new[{q}] > 0 and new[{V}] > 0 and new[{m}] ** 2 < new[{q}]
         if not ok:
             k = 0
             step = mixing
             new = x + step * g
-            while not (new[1] > 0 and new[2] > 0 and new[0] ** 2 < new[1]) and step > 1e-12:
+            while not (new[{q}] > 0 and new[{V}] > 0 and new[{m}] ** 2 < new[{q}]) and step > 1e-12:
                 step *= 0.5
                 new = x + step * g
             if step <= 1e-12:
                 return x, it, res, 2
-        if new[1] > q_max:
+        if new[{q}] > q_max:
             return new, it, res, 3
         x = new
     return x, max_iter, res, 1
 '''
 
 
-def glm_drivers(order_parameters, kernel_names) -> list[str]:
-    """Source of the drivers for a derivation, or [] when it is not of the GLM form."""
-    if tuple(order_parameters) != GLM_ORDER_PARAMETERS or "prior" not in kernel_names:
+def glm_drivers(kind, order_parameters, kernel_names, roles=()) -> list[str]:
+    """Source of the drivers for a derivation of the declared ``kind``, or [] unless it is "glm"
+    (with a ``prior`` kernel). ``roles``: the order parameters playing m, q, V."""
+    if kind != "glm" or "prior" not in kernel_names:
         return []
-    return [ANDERSON_TEMPLATE.format(suffix=k[len("channel_"):], channel=k)
+    order = list(order_parameters)
+    if len(order) != len(GLM_ROLES) or sorted(roles) != sorted(order):
+        raise ValueError(f"kind 'glm': roles {tuple(roles)} must name the order parameters "
+                         f"{tuple(order)}, one for each of {GLM_ROLES}")
+    index = {role: order.index(name) for role, name in zip(GLM_ROLES, roles)}
+    return [ANDERSON_TEMPLATE.format(suffix=k[len("channel_"):], channel=k, **index)
             for k in kernel_names if k.startswith("channel_")]

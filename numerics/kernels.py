@@ -106,8 +106,22 @@ def versions() -> dict:
     return dict(_versions())
 
 
+_SOURCES: dict[str, Path] = {}  # stem -> generated source of a model declared outside the package
+
+
+def register_source(stem: str, path) -> None:
+    """Where the generated module of ``stem`` lives when not in numerics/generated/ (a model
+    declared outside the package, numerics.declaration)."""
+    _SOURCES[stem] = Path(path)
+
+
+def generated_path(stem: str) -> Path:
+    """The generated kernel source of ``stem`` (it may not exist yet)."""
+    return _SOURCES.get(stem, GENERATED_DIR / f"{stem}.py")
+
+
 def _source_path(stem: str) -> Path:
-    path = GENERATED_DIR / f"{stem}.py"
+    path = generated_path(stem)
     if not path.exists():
         raise FileNotFoundError(f"no generated kernels for '{stem}': run `memgen derive`")
     return path

@@ -6,6 +6,8 @@ dF_i/dtheta_j row by row (n*n values), and the n preconditioners c_i with T_i - 
 c_i F[PAIRING[i]]; ``PAIRING`` is the identity unless the generated module defines it),
 ``fixed_point``, ``free_entropy`` and ``observables`` (see theory/free_entropy.py);
 a model file in numerics/models/ subclasses it to add its domain, initial guess and boundaries.
+What the model is (name, stem, parameters, solve methods, boundary variable, companions) is its
+declaration's (numerics/declaration.py), handed to the constructor by the registry.
 """
 from __future__ import annotations
 
@@ -18,25 +20,58 @@ from .solvers import METHODS, anderson, fixed_point, hybrid, newton
 
 
 class SaddlePointModel:
-    name = ""  # command-line name, e.g. "raf-gardner"
-    stem = ""  # file stem, e.g. "raf_gardner"
-    # Model-level parameter declarations (numerics.params): ParamSpecs the kernels do not take,
-    # and refine(name, ...) narrowing a kernel parameter (an integer kind, a maximum).
-    extra_params: tuple = ()
-    # solve's methods (the first is its default); None: numerics.solvers.METHODS.
-    solve_methods: tuple | None = None
-    # The variable a boundary solves for (raf-gardner: alpha, giving alpha_c); None: none.
-    boundary_variable: str | None = None
-    companions: tuple = ()  # companion sources loaded with the kernels (see numerics/kernels.py)
+    """Constructed by the registry (numerics.models.get) with the model's ``declaration``
+    (numerics/declaration.py), which is where its name, stem, extra parameters, solve methods,
+    boundary variable and companions are declared; the properties below read it."""
 
-    def __init__(self, progress=None):
+    def __init__(self, progress=None, declaration=None):
         self._progress = progress
         self._module = None
+        if declaration is None:  # a class used on its own: the declaration naming it, if any
+            from .declaration import ModelDeclaration, declarations
+            ref = f"{type(self).__module__}:{type(self).__qualname__}"
+            declaration = next((d for d in declarations().values() if d.numerics == ref),
+                               None) or ModelDeclaration(
+                name=type(self).__name__.lower(), stem="", summary="", theory="", numerics=ref)
+        self.declaration = declaration
+
+    @property
+    def name(self) -> str:
+        """Command-line name, e.g. "raf-gardner"."""
+        return self.declaration.name
+
+    @property
+    def stem(self) -> str:
+        """File stem, e.g. "raf_gardner"."""
+        return self.declaration.stem
+
+    @property
+    def extra_params(self) -> tuple:
+        """Model-level parameter declarations (numerics.params): ParamSpecs the kernels do not
+        take, and refine(name, ...) narrowing a kernel parameter (an integer kind, a maximum)."""
+        return tuple(self.declaration.params)
+
+    @property
+    def solve_methods(self) -> tuple | None:
+        """solve's methods (the first is its default); None: numerics.solvers.METHODS."""
+        return self.declaration.solve_methods
+
+    @property
+    def boundary_variable(self) -> str | None:
+        """The variable a boundary solves for (raf-gardner: alpha, giving alpha_c); None: none."""
+        return self.declaration.boundary
+
+    @property
+    def companions(self) -> tuple:
+        """Companion sources loaded with the kernels (see numerics/kernels.py)."""
+        return self.declaration.companion_paths()
 
     # -- kernels ------------------------------------------------------------------------------
     @property
     def module(self):
         if self._module is None:
+            if self.declaration.stem and not self.declaration.derived:
+                raise self.declaration.not_derived()
             self._module = kernels.load(self.stem, progress=self._progress,
                                         companions=self.companions)
         return self._module
@@ -56,6 +91,8 @@ class SaddlePointModel:
     def param_specs(self) -> tuple:
         """Every declared parameter: the kernels' (refined by ``extra_params``), then the
         model's own, then options some verbs take through --set (``ParamSpec.verbs``)."""
+        if type(self).extra_params is SaddlePointModel.extra_params:  # the declaration's
+            return self.declaration.param_specs()
         return declared_specs(self.stem, tuple(self.extra_params))
 
     def check_given(self, params: dict, verb: str | None = None) -> dict:
@@ -120,7 +157,10 @@ class SaddlePointModel:
     def verify(self, params: dict, *, Ns=None, instances=None, seed: int = 0, workers: int = 1,
                out_dir="memgen-out", quick: bool = False, progress=None) -> dict:
         """Theory against finite-N simulation with a verdict: a dict with "passed", "table",
-        "record", "figure" and "path" (the JSON record written to ``out_dir``)."""
+        "record", "figure" and "path" (the JSON record written to ``out_dir``).
+        A model with an N -> oo theory builds it with numerics.ladder.run_ladder (per-N
+        Estimates, WLS extrapolation, 3-se verdict, record, figure); every record goes through
+        numerics.records.make_record / write_record."""
         raise self._lacks("verify")
 
     def precheck(self, params: dict) -> str | None:
@@ -193,12 +233,21 @@ class SaddlePointModel:
 
 
 class GlmModel(SaddlePointModel):
-    """A generalized-linear-model saddle point in (m, q, V): the domain q > 0, V > 0, m^2 < q
-    (Cauchy-Schwarz for the student-teacher overlap) and a neutral starting point."""
+    """A generalized-linear-model saddle point: the order parameters the declaration's ``roles``
+    name as m (student-teacher overlap), q (student norm) and V (response) live on the domain
+    q > 0, V > 0, m^2 < q (Cauchy-Schwarz); the neutral starting point is m = 0.1, q = 0.5,
+    V = 1."""
+
+    def _roles(self):
+        order = list(self.order_names)
+        return [order.index(r) for r in self.declaration.roles]
 
     def inside(self, x) -> bool:
-        m, q, V = x
+        i_m, i_q, i_V = self._roles()
+        m, q, V = x[i_m], x[i_q], x[i_V]
         return bool(np.all(np.isfinite(x)) and q > 0 and V > 0 and m * m < q)
 
     def initial_guess(self, params):
-        return np.array([0.1, 0.5, 1.0])
+        x = np.empty(len(self.order_names))
+        x[self._roles()] = (0.1, 0.5, 1.0)
+        return x

@@ -1,9 +1,10 @@
 """Declared inputs and their one validation path.
 
 * Model parameters: the kernel parameters come from ``PARAMETERS`` in the generated kernel
-  module (read from its source, so validating input never needs numba or sympy); a model class
-  adds its own in ``extra_params`` (new ``ParamSpec``s, and ``refine(...)`` to narrow a kernel
-  parameter, e.g. to an integer with a maximum). ``declared_specs`` merges the two.
+  module (read from its source, so validating input never needs numba or sympy); the model's
+  declaration (numerics/declaration.py, ``params``; the model object's ``extra_params``) adds its
+  own (new ``ParamSpec``s, and ``refine(...)`` to narrow a kernel parameter, e.g. to an integer
+  with a maximum). ``declared_specs`` merges the two.
 * Verb options (N, instances, seed, ladder, workers, tol, mixing, method, max_iter): ``OPTIONS``.
 * Paths: ``check_output_file``, ``check_output_dir``, ``check_input_file``.
 
@@ -28,7 +29,6 @@ from functools import lru_cache
 from pathlib import Path
 
 from .errors import InputError, ParameterError, UnknownParameterError
-from .kernels import GENERATED_DIR
 
 KINDS = ("real", "integer", "categorical", "text")
 
@@ -170,7 +170,7 @@ class ParamSpec:
 
 @dataclass(frozen=True)
 class refine:  # noqa: N801 -- reads as a declaration: refine("n", kind="integer", upper=1e4)
-    """In a model's ``extra_params``: the kernel parameter ``name`` with some fields changed
+    """In a model declaration's ``params``: the kernel parameter ``name`` with some fields changed
     (a kind, a maximum, a description). It may only narrow the kernel's declared range."""
     name: str
     changes: tuple
@@ -187,7 +187,8 @@ class refine:  # noqa: N801 -- reads as a declaration: refine("n", kind="integer
 def param_specs(stem: str) -> tuple[ParamSpec, ...]:
     """The kernel parameters declared in numerics/generated/<stem>.py (the order of the kernels'
     parameter vector)."""
-    tree = ast.parse((GENERATED_DIR / f"{stem}.py").read_text())
+    from .kernels import generated_path  # here: reading declarations needs no numpy
+    tree = ast.parse(generated_path(stem).read_text())
     for node in tree.body:
         if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "PARAMETERS":
             return tuple(ParamSpec(*row) for row in ast.literal_eval(node.value))

@@ -9,7 +9,9 @@ import numpy as np
 from .errors import InputError
 
 
-def _plt():
+def pyplot():
+    """matplotlib.pyplot on the Agg backend (files only, no display): the one place matplotlib
+    is configured. Imported on first use, so commands that draw nothing never pay for it."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -40,7 +42,7 @@ def plot_curves(records, xname, ynames, path, title=""):
     """Curves ``ynames`` of result records (``Result.to_dict()``) against the parameter ``xname``,
     drawn only through converged points (non-converged ones marked on the axis); returns the
     path."""
-    plt = _plt()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(6, 4))
     x = np.array([r["params"][xname] for r in records], float)
     ok = np.array([bool(r["status"]["converged"]) for r in records])

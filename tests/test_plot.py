@@ -27,3 +27,12 @@ def test_zero_values_are_drawn():
     rec = {"order_params": {"m": 0.0}, "observables": {"eps_mem": 0.0}}
     assert _value(rec, "eps_mem") == 0.0 and _value(rec, "m") == 0.0
     assert _value(rec, "missing") != _value(rec, "missing")  # NaN
+
+
+def test_pyplot_is_matplotlib_on_agg():
+    """numerics.plotting.pyplot(): the one configured matplotlib (files only, no display)."""
+    import matplotlib
+    from memgenkit.numerics.plotting import pyplot
+    plt = pyplot()
+    import matplotlib.pyplot
+    assert plt is matplotlib.pyplot and matplotlib.get_backend().lower() == "agg"

@@ -1,26 +1,24 @@
-"""The models theory/ knows how to derive, by their command-line names."""
+"""The models theory/ knows how to derive, by their command-line names.
+
+The list is not kept here: every model is declared once (numerics/declaration.py, a light
+module of plain data that theory may read), and the declaration names its ``derive()``.
+"""
 from __future__ import annotations
 
-import importlib
+from memgenkit.numerics.declaration import MODELS, lookup
 
-# model name -> module under memgenkit.theory.models (one model per file)
-MODELS = {
-    "raf-gardner": "raf_gardner",
-    "raf-erm": "raf_erm",
-    "raf-bayes": "raf_bayes",
-    "raf-rf": "raf_rf",
-    "hopfield-ags": "hopfield_ags",
-    "hopfield-snr": "hopfield_snr",
-    "ti-krr": "ti_krr",
-    "composition": "composition",
-}
+__all__ = ["MODELS", "stem", "derive", "kind"]
 
 
 def stem(model: str) -> str:
     """File stem used for derivations/<stem>.json and numerics/generated/<stem>.py."""
-    return MODELS[model]
+    return lookup(model).stem
+
+
+def kind(model: str) -> str:
+    """The declared form of the model's theory ("glm", "gardner", ...)."""
+    return lookup(model).kind
 
 
 def derive(model: str):
-    module = importlib.import_module(f"memgenkit.theory.models.{MODELS[model]}")
-    return module.derive()
+    return lookup(model).resolve("theory")()

@@ -1,23 +1,17 @@
-"""Numerical models, one per file, by command-line name."""
+"""Numerical models, one per file, by command-line name.
+
+Which models exist, and where each one's class lives, is read from the model declarations
+(numerics/declaration.py: one light declaration per model, found by scanning, no list here).
+``MODELS`` is the mapping name -> declaration; ``get(name)`` the shared model object.
+"""
 from __future__ import annotations
 
-import importlib
 import sys
 
-from ..errors import UnknownModelError
+from ..declaration import MODELS, lookup
 from ..progress import stderr_message
 
-# model name -> (module under memgenkit.numerics.models, class name)
-MODELS = {
-    "raf-gardner": ("raf_gardner", "RafGardner"),
-    "raf-erm": ("raf_erm", "RafErm"),
-    "raf-bayes": ("raf_bayes", "RafBayes"),
-    "raf-rf": ("raf_rf", "RafRf"),
-    "hopfield-ags": ("hopfield_ags", "HopfieldAGS"),
-    "hopfield-snr": ("hopfield_snr", "HopfieldSNR"),
-    "ti-krr": ("ti_krr", "TiKrr"),
-    "composition": ("composition", "Composition"),
-}
+__all__ = ["MODELS", "get"]
 _INSTANCES: dict = {}
 
 
@@ -26,11 +20,10 @@ def get(name: str, progress=None):
 
     ``progress``: callable(str) told when kernels compile (first use with a toolchain); by
     default a line on stderr when stderr is a terminal, since compilation takes seconds."""
-    if name not in MODELS:
-        raise UnknownModelError(name, list(MODELS))
+    decl = lookup(name)  # UnknownModelError, one line naming the known models
     if progress is None and sys.stderr.isatty():
         progress = stderr_message
-    if name not in _INSTANCES:
-        mod, cls = MODELS[name]
-        _INSTANCES[name] = getattr(importlib.import_module(f"{__name__}.{mod}"), cls)(progress)
-    return _INSTANCES[name]
+    key = (name, decl.source)
+    if key not in _INSTANCES:
+        _INSTANCES[key] = decl.resolve("numerics")(progress, declaration=decl)
+    return _INSTANCES[key]

@@ -16,7 +16,6 @@ import numpy as np
 
 from ..boundary import find_root
 from ..model import SaddlePointModel
-from ..params import refine
 from ..results import Result
 from . import composition_cavity as cav
 
@@ -40,12 +39,8 @@ THEORY_SEED = 20251016
 class Composition(SaddlePointModel):
     """Long-tail memorization in sparse power-law linear regression: recovery, errors, losses."""
 
-    name = "composition"
-    stem = "composition"
-    companions = (cav.LOOPS,)  # the compiled cavity loops, disk-cached with the kernels
-
-    def __init__(self, progress=None):
-        super().__init__(progress)
+    def __init__(self, progress=None, declaration=None):
+        super().__init__(progress, declaration)
         self._ev = None
 
     @property
@@ -53,12 +48,6 @@ class Composition(SaddlePointModel):
         if self._ev is None:
             self._ev = cav.make_evaluator(self.module)
         return self._ev
-
-    # n and d are sizes: integers, at most 10^9 (the theory sums over the d features).
-    extra_params = (
-        refine("n", kind="integer", upper=10 ** 9),
-        refine("d", kind="integer", upper=10 ** 9),
-    )
 
     # -- theory -------------------------------------------------------------------------------
     def fixed_point(self, v: dict):
@@ -262,12 +251,12 @@ class Composition(SaddlePointModel):
                       instances, seed, beta_exp=v["beta_exp"])
         th = self.theory(v)
         pulls, notes, _ = _pulls(res, th, instances)
-        record = {"model": self.name, "params": v, "instances": instances, "seed": seed,
-                  "simulation": {k: {"mean": res[k][0], "se": res[k][1]} for k in OBSERVABLES},
-                  "counts": res["counts"], "theory": th["observables"],
-                  "theory_mc_se": th["mc_se"], "pulls": pulls, "notes": notes,
-                  "Q": th["extra"]["Q"], "derivation_hash": self.derivation_hash,
-                  "versions": self._versions()}
+        from ..records import make_record
+        record = make_record(
+            self, v, th["status"], instances=instances, seed=seed,
+            simulation={k: {"mean": res[k][0], "se": res[k][1]} for k in OBSERVABLES},
+            counts=res["counts"], theory=th["observables"], theory_mc_se=th["mc_se"],
+            pulls=pulls, notes=notes, Q=th["extra"]["Q"])
         lines = [f"composition simulate: n={v['n']:g} d={v['d']:g} s={v['s']:g} a={v['a']:g} "
                  f"sigma={v['sigma']:g} lam={v['lam']:g} beta_exp={v['beta_exp']:g}, "
                  f"{instances} instances (seed {seed})",
@@ -296,9 +285,7 @@ class Composition(SaddlePointModel):
         if Ns:
             return self._verify_ladder(params, list(Ns), instances, seed, out_dir, quick,
                                        progress)
-        import json
-        from pathlib import Path
-
+        from ..records import make_record, write_record
         from ..simulation import composition as sim
         base = dict(PAPER, sigma=0.0, lam=0.0)
         base.update(params)
@@ -323,8 +310,6 @@ class Composition(SaddlePointModel):
                 progress(j + 1, len(a_values))
         verdicts = {k: all(abs(r["pulls"][k]) <= 3 for r in rows) for k in OBSERVABLES}
         passed = all(verdicts.values())
-        out = Path(out_dir)
-        out.mkdir(parents=True, exist_ok=True)
         v0 = self.validate(dict(base, a=a_values[0]))
         tag = (f"verify-composition-n{v0['n']:g}-d{v0['d']:g}-s{v0['s']:g}-"
                f"sigma{v0['sigma']:g}-lam{v0['lam']:g}-b{v0['beta_exp']:g}-seed{seed}")
@@ -333,15 +318,13 @@ class Composition(SaddlePointModel):
             for av in np.linspace(min(a_values), max(a_values), 13):
                 dense.append((float(av), self.theory(self.validate(dict(base, a=float(av))),
                                                      mc=CURVE_MC)["observables"]))
-        figure = plot_sweep(rows, dense, out / f"{tag}.png",
+        record = make_record(self, {k: x for k, x in v0.items() if k != "a"},
+                             {"verdict": "PASS" if passed else "FAIL"}, instances=instances,
+                             seed=seed, rows=rows, verdicts=verdicts, passed=passed)
+        path = write_record(record, out_dir, tag)
+        figure = plot_sweep(rows, dense, path.with_suffix(".png"),
                             f"n={v0['n']:g}, d={v0['d']:g}, s={v0['s']:g}, "
                             f"sigma={v0['sigma']:g}, lam={v0['lam']:g}, {instances} inst.")
-        record = {"model": self.name, "params": {k: x for k, x in v0.items() if k != "a"},
-                  "instances": instances, "seed": seed, "rows": rows, "verdicts": verdicts,
-                  "passed": passed, "derivation_hash": self.derivation_hash,
-                  "versions": self._versions()}
-        path = out / f"{tag}.json"
-        path.write_text(json.dumps(_clean(record), indent=1, allow_nan=False))
         lines = [f"composition verify: n={v0['n']:g} d={v0['d']:g} s={v0['s']:g} "
                  f"sigma={v0['sigma']:g} lam={v0['lam']:g} beta_exp={v0['beta_exp']:g}, "
                  f"{instances} instances per a (seed {seed}); derivation {self.derivation_hash}",
@@ -364,12 +347,9 @@ class Composition(SaddlePointModel):
                 "path": str(path), "passed": passed}
 
     def _verify_ladder(self, params, Ns, instances, seed, out_dir, quick, progress):
-        import json
-        from pathlib import Path
-
         from ..errors import InputError
+        from ..records import make_record, write_record
         from ..simulation import composition as sim
-        from ..simulation.stats import wls_line
         if len(Ns) < 2 or min(Ns) < 10:
             raise InputError("composition verify --ladder needs >= 2 sample sizes n >= 10 "
                              f"(got {Ns})")
@@ -396,27 +376,22 @@ class Composition(SaddlePointModel):
                     progress(len(rows) + len(pts), total)
             rows.extend(pts)
             for k in OBSERVABLES:
-                fits[(av, k)] = _extrapolate(pts, k, wls_line)
+                fits[(av, k)] = _extrapolate(pts, k)
         verdict_pulls = all(abs(r["pulls"][k]) <= 3 for r in rows for k in OBSERVABLES)
         verdict_extra = all(f["ok"] for f in fits.values())
         passed = verdict_pulls and verdict_extra
-        out = Path(out_dir)
-        out.mkdir(parents=True, exist_ok=True)
         v0 = self.validate(dict(base, a=a_values[0]))
         tag = (f"verify-composition-ladder-{'-'.join(str(x) for x in Ns)}-dn{ratio:g}-"
                f"s{v0['s']:g}-sigma{v0['sigma']:g}-lam{v0['lam']:g}-seed{seed}")
-        figure = plot_ladder(rows, fits, a_values, out / f"{tag}.png",
+        record = make_record(
+            self, {k: x for k, x in v0.items() if k not in ("a", "n", "d")},
+            {"verdict": "PASS" if passed else "FAIL"}, d_over_n=ratio, Ns=Ns,
+            instances=instances, seed=seed, rows=rows,
+            extrapolation={f"a={a_:g} {k}": f for (a_, k), f in fits.items()}, passed=passed)
+        path = write_record(record, out_dir, tag)
+        figure = plot_ladder(rows, fits, a_values, path.with_suffix(".png"),
                              f"d/n={ratio:g}, s={v0['s']:g}, sigma={v0['sigma']:g}, "
                              f"lam={v0['lam']:g}, {instances} inst.")
-        record = {"model": self.name, "params": {k: x for k, x in v0.items()
-                                                 if k not in ("a", "n", "d")},
-                  "d_over_n": ratio, "Ns": Ns, "instances": instances, "seed": seed,
-                  "rows": rows, "extrapolation": {f"a={a_:g} {k}": f for (a_, k), f in
-                                                  fits.items()},
-                  "passed": passed, "derivation_hash": self.derivation_hash,
-                  "versions": self._versions()}
-        path = out / f"{tag}.json"
-        path.write_text(json.dumps(_clean(record), indent=1, allow_nan=False))
         lines = [f"composition verify (n ladder {Ns}, d = {ratio:g} n, s={v0['s']:g}, "
                  f"sigma={v0['sigma']:g}, lam={v0['lam']:g}, beta_exp={v0['beta_exp']:g}), "
                  f"{instances} instances per point (seed {seed}); derivation "
@@ -534,42 +509,32 @@ def _fmt_pull(pl):
     return f"{pl:+5.1f}" if abs(pl) < 1e4 else " >1e4"
 
 
-def _extrapolate(pts, k, wls_line):
-    """WLS fit of simulation - theory = D_inf + c/n over the ladder, weights from the SE each
-    pull used; ok when |D_inf| <= 3 se. Points where the discrepancy and its SE vanish
-    (exactly-zero observables: loss_ood without noise) carry no information and are left out."""
-    x, y, s = [], [], []
+def _extrapolate(pts, k):
+    """WLS fit of simulation - theory = D_inf + c/n over the ladder (numerics/ladder.py
+    ``extrapolate`` against 0), weights from the SE each pull used; ok when |D_inf| <= 3 se.
+    Points where the discrepancy and its SE vanish (exactly-zero observables: loss_ood without
+    noise) carry no information and are left out."""
+    from ..ladder import extrapolate
+    ns, y, s = [], [], []
     for r in pts:
         m, t, sd = r["simulation"][k][0], r["theory"][k], r["se"][k]
         if not (math.isfinite(m) and math.isfinite(t)) or (abs(m - t) < 1e-18 and sd <= 1e-18):
             continue
-        x.append(1.0 / r["n"])
+        ns.append(r["n"])
         y.append(m - t)
         s.append(sd)
-    if len(x) < 2:
+    if len(ns) < 2:
         return {"fitted": False, "ok": True, "why": "fewer than 2 usable points"}
-    fit = wls_line(x, y, s)
-    D, se = fit.params[0], fit.se[0]
-    pull = D / se if se > 0 else (0.0 if D == 0 else math.inf)
-    return {"fitted": True, "intercept": D, "se": se, "slope": fit.params[1],
-            "pull": pull, "chi2": fit.chi2, "dof": fit.dof, "ok": abs(pull) <= 3}
-
-
-def _clean(v):
-    if isinstance(v, float) and not math.isfinite(v):
-        return None
-    if isinstance(v, dict):
-        return {k: _clean(x) for k, x in v.items()}
-    if isinstance(v, (list, tuple)):
-        return [_clean(x) for x in v]
-    if hasattr(v, "item"):
-        return _clean(v.item())
-    return v
+    fit = extrapolate(ns, y, s, 0.0, atol=0.0)
+    D, se = fit["extrapolated"], fit["se"]
+    pull = D / se if se > 0 else (0.0 if D == 0 else math.inf)  # signed: the table shows it
+    return {"fitted": True, "intercept": D, "se": se, "slope": fit["slope"],
+            "pull": pull, "chi2": fit["chi2"], "dof": fit["dof"], "ok": abs(pull) <= 3}
 
 
 def plot_sweep(rows, dense, path, title):
-    from ..plotting import _plt
-    plt = _plt()
+    from ..plotting import pyplot
+    plt = pyplot()
     fig, axes = plt.subplots(2, 3, figsize=(13, 7))
     a = np.array([r["a"] for r in rows])
     for ax, k in zip(axes.ravel(), OBSERVABLES):
@@ -594,8 +559,8 @@ def plot_sweep(rows, dense, path, title):
 
 
 def plot_ladder(rows, fits, a_values, path, title):
-    from ..plotting import _plt
-    plt = _plt()
+    from ..plotting import pyplot
+    plt = pyplot()
     fig, axes = plt.subplots(2, 3, figsize=(13, 7))
     for ax, k in zip(axes.ravel(), OBSERVABLES):
         for j, av in enumerate(a_values):

@@ -25,12 +25,8 @@ _U_MAX = 40.0  # g(40) ~ 1/40: alpha down to ~6e-4 by bracketing, smaller alpha:
 class HopfieldAGS(SaddlePointModel):
     """Hebb Hopfield network at T = 0 (AGS, replica symmetric): m(alpha), capacity alpha_c."""
 
-    name = "hopfield-ags"
-    stem = "hopfield_ags"
-    boundary_variable = "alpha"  # boundary: alpha_c
-
-    def __init__(self, progress=None):
-        super().__init__(progress)
+    def __init__(self, progress=None, declaration=None):
+        super().__init__(progress, declaration)
         self._cap = None
 
     def inside(self, x) -> bool:
@@ -143,9 +139,10 @@ class HopfieldAGS(SaddlePointModel):
         res = hc.retrieval_overlaps(N, v["alpha"], instances, seed)
         theory = self.solve(v)
         m_th = theory["m"] if theory.converged else float("nan")
-        record = {"model": self.name, "params": v, "N": N, "instances": instances, "seed": seed,
-                  **res, "theory": {"m": m_th, "converged": theory.converged},
-                  "derivation_hash": self.derivation_hash, "versions": self._versions()}
+        from ..records import make_record
+        record = make_record(self, v, {"converged": theory.converged}, N=N,
+                             instances=instances, seed=seed, **res,
+                             theory={"m": m_th, "converged": theory.converged})
         table = (f"hopfield-ags simulate: N={N}, alpha={v['alpha']:g}, {instances} instances "
                  f"(seed {seed})\n  final overlap {res['m_mean']:.5f} +- {res['m_se']:.5f} "
                  f"(median {res['m_median']:.5f}); RS theory m = {m_th:.6f}")

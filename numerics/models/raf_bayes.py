@@ -15,10 +15,6 @@ from ..model import SaddlePointModel
 class RafBayes(SaddlePointModel):
     """Rules-and-Facts Bayes-optimal rule learning: q and eps_gen."""
 
-    name = "raf-bayes"
-    stem = "raf_bayes"
-    solve_methods = ("anderson", "fixed-point", "hybrid")
-
     def inside(self, x) -> bool:
         return bool(np.all(np.isfinite(x)) and 0.0 < x[0] < 1.0)
 
@@ -87,10 +83,11 @@ class RafBayes(SaddlePointModel):
                  f"{instances} instances (seed {seed})"]
         lines += [f"  {k:<8} {st[k]['mean']:.5f} +- {st[k]['se']:.5f}   theory {theory[k]:.5f}"
                   for k in ("m", "q", "eps_gen")]
-        return {"record": {"model": self.name, "params": v, "N": N, "instances": instances,
-                           "seed": seed, "simulation": st, "theory": theory,
-                           "derivation_hash": self.derivation_hash},
-                "table": "\n".join(lines)}
+        from ..records import make_record
+        record = make_record(self, v, {"converged": th.converged,
+                                       "unconverged": st["unconverged"]},
+                             N=N, instances=instances, seed=seed, simulation=st, theory=theory)
+        return {"record": record, "table": "\n".join(lines)}
 
     def verify(self, params: dict, *, Ns=None, instances=None, seed: int = 0, workers: int = 1,
                out_dir="memgen-out", quick: bool = False, progress=None):

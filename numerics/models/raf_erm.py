@@ -34,12 +34,10 @@ import numpy as np
 
 from ..errors import InputError
 from ..model import GlmModel
-from ..params import ParamSpec
 from ..common.activations import activation_coefficients
+from ..declarations.raf_erm import ACTIVATIONS, LOSSES  # noqa: F401 -- declared there
 from ..results import Result
 
-LOSSES = ("square", "hinge", "logistic")
-ACTIVATIONS = ("sign", "relu", "erf", "tanh", "linear")
 KERNEL_PRECISION = 1e-10  # relative accuracy of the channel kernels (tests: rtol 1e-10 vs mpmath)
 LOSS_AT_ZERO = {"square": 0.5, "hinge": 1.0, "logistic": math.log(2.0)}
 
@@ -68,18 +66,7 @@ def apply_activation(params: dict):
 class RafErm(GlmModel):
     """Rules-and-Facts ERM, ridge/kernel learners; also loss=square|hinge|logistic, activation=sign|relu|erf|tanh|linear."""  # noqa: E501
 
-    name = "raf-erm"
-    stem = "raf_erm"
-
-    # -- parameters ---------------------------------------------------------------------------
-    extra_params = (
-        ParamSpec("loss", default="square", kind="categorical", choices=LOSSES,
-                  description="training loss; codes 0, 1, 2 too"),
-        ParamSpec("activation", kind="categorical", choices=ACTIVATIONS, optional=True,
-                  description="sets (mu1, mustar) to this random-feature kernel's coefficients"),
-    )
-    solve_methods = ("anderson", "anderson-py", "fixed-point", "hybrid", "newton", "njit")
-
+    # -- parameters: numerics/declarations/raf_erm.py -----------------------------------------
     def validate(self, params: dict) -> dict:
         params = dict(params)
         act = params.get("activation")
@@ -342,9 +329,11 @@ class RafErm(GlmModel):
         stats = sim.measure(v, N, instances, seed)
         th = self.solve(v)
         theory = dict(th.observables, m=th.order_params["m"], q=th.order_params["q"])
-        record = {"model": self.name, "params": v, "N": N, "instances": instances, "seed": seed,
-                  "simulation": stats, "theory": theory,
-                  "derivation_hash": self.derivation_hash, "versions": self._versions()}
+        from ..records import make_record
+        record = make_record(self, v, {"converged": th.converged,
+                                       "unconverged": stats["unconverged"]},
+                             N=N, instances=instances, seed=seed, simulation=stats,
+                             theory=theory)
         return {"record": record, "table": sim.format_simulation(v, N, instances, seed, stats,
                                                                  theory)}
 

@@ -43,12 +43,8 @@ class Capacity:
 class RafGardner(SaddlePointModel):
     """Rules-and-Facts Gardner volume: capacity alpha_c(eps, kappa), overlaps q, R, eps_gen."""
 
-    name = "raf-gardner"
-    stem = "raf_gardner"
-    boundary_variable = "alpha"  # boundary: alpha_c at (eps, kappa)
-
-    def __init__(self, progress=None):
-        super().__init__(progress)
+    def __init__(self, progress=None, declaration=None):
+        super().__init__(progress, declaration)
         self._capacity_cache: dict = {}
 
     def inside(self, x) -> bool:
@@ -197,10 +193,11 @@ class RafGardner(SaddlePointModel):
         cap = self.capacity(v["eps"], v["kappa"])
         frac = feasible / instances
         se = float(binomial_se(feasible, instances))
-        record = {"model": self.name, "params": v, "N": N, "P": P, "instances": instances,
-                  "seed": seed, "feasible": feasible, "feasible_fraction": frac,
-                  "feasible_fraction_se": se, "theory": {"alpha_c": cap.alpha_c, "R": cap.R},
-                  "derivation_hash": self.derivation_hash, "versions": self._versions()}
+        from ..records import make_record
+        record = make_record(self, v, {"converged": cap.converged}, N=N, P=P,
+                             instances=instances, seed=seed, feasible=feasible,
+                             feasible_fraction=frac, feasible_fraction_se=se,
+                             theory={"alpha_c": cap.alpha_c, "R": cap.R})
         side = "below" if P / N < cap.alpha_c else "above"
         table = (f"raf-gardner simulate: N={N}, P={P} (alpha={P / N:.4g}), eps={v['eps']:g}, "
                  f"kappa={v['kappa']:g}, {instances} instances (seed {seed})\n"
@@ -216,10 +213,8 @@ class RafGardner(SaddlePointModel):
         alpha_c (see numerics/simulation/raf_gardner.py for the statistics). Writes a JSON record
         (parameters, derivation hash, versions, verdict) and a figure to ``out_dir``.
         """
-        import json
-        from pathlib import Path
-
         from ..errors import InputError
+        from ..records import make_record, write_record
         sim = _simulation()
         base = {"eps": 0.5, "kappa": 0.0}
         base.update(params)
@@ -237,17 +232,15 @@ class RafGardner(SaddlePointModel):
         prog = (lambda done, total: progress(done, total)) if progress else None
         res = sim.run_ladder(v["eps"], v["kappa"], cap.alpha_c, Ns, instances, seed,
                              workers=workers, progress=prog)
-        out = Path(out_dir)
-        out.mkdir(parents=True, exist_ok=True)
+        # the special estimator (medians of lattice capacities on a common alpha grid, see
+        # simulation/capacity_ladder.py) feeds the shared fit, record writer and figure panel
         stem = f"verify-raf-gardner-eps{v['eps']:g}-kappa{v['kappa']:g}-seed{seed}"
-        figure = sim.plot_ladder(res, out / f"{stem}.png")
-        record = {"model": self.name, "params": v, "theory": {"alpha_c": cap.alpha_c, "R": cap.R,
-                                                              "error": cap.error},
-                  "ladder": res.to_dict(), "passed": bool(res.passed),
-                  "status": {"converged": cap.converged, "verdict": "PASS" if res.passed else "FAIL"},
-                  "derivation_hash": self.derivation_hash, "versions": self._versions()}
-        path = out / f"{stem}.json"
-        path.write_text(json.dumps(record, indent=1, allow_nan=False))
+        record = make_record(
+            self, v, {"converged": cap.converged, "verdict": "PASS" if res.passed else "FAIL"},
+            theory={"alpha_c": cap.alpha_c, "R": cap.R, "error": cap.error},
+            ladder=res.to_dict(), passed=bool(res.passed))
+        path = write_record(record, out_dir, stem)
+        figure = sim.plot_ladder(res, path.with_suffix(".png"))
         table = (f"raf-gardner verify: eps={v['eps']:g}, kappa={v['kappa']:g}; theory alpha_c = "
                  f"{cap.alpha_c:.10g} (R = {cap.R:.6g}), derivation {self.derivation_hash}\n"
                  + sim.format_table(res))

@@ -20,23 +20,11 @@ import numpy as np
 from ..boundary import find_root
 from ..errors import InputError
 from ..model import GlmModel
-from ..params import ParamSpec
 from .raf_erm import ACTIVATIONS, apply_activation
 
 
 class RafRf(GlmModel):
     """Rules-and-Facts, random-feature ridge of finite width psi = p/d; also activation=sign|relu|erf|tanh|linear."""  # noqa: E501
-
-    name = "raf-rf"
-    stem = "raf_rf"
-
-    extra_params = (
-        ParamSpec("loss", kind="categorical", choices=("square",), optional=True,
-                  description="raf-rf trains the readout with the square loss only"),
-        ParamSpec("activation", kind="categorical", choices=ACTIVATIONS, optional=True,
-                  description="sets (mu1, mustar) to this activation's coefficients"),
-    )
-    solve_methods = ("brent", "anderson", "fixed-point", "hybrid", "newton")
 
     def validate(self, params: dict) -> dict:
         params = dict(params)
@@ -142,9 +130,11 @@ class RafRf(GlmModel):
         stats = sim.measure(v, N, instances, seed)
         th = self.solve(v)
         theory = dict(th.observables, m=th.order_params["m"], q=th.order_params["q"])
-        record = {"model": self.name, "params": v, "N": N, "instances": instances, "seed": seed,
-                  "simulation": stats, "theory": theory,
-                  "derivation_hash": self.derivation_hash, "versions": self._versions()}
+        from ..records import make_record
+        record = make_record(self, v, {"converged": th.converged,
+                                       "unconverged": stats["unconverged"]},
+                             N=N, instances=instances, seed=seed, simulation=stats,
+                             theory=theory)
         return {"record": record, "table": sim.format_simulation(v, N, instances, seed, stats,
                                                                  theory)}
 

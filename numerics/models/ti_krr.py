@@ -25,7 +25,6 @@ from numba import njit, types
 
 from ..errors import InputError, ParameterError
 from ..model import SaddlePointModel
-from ..params import ParamSpec, refine
 from ..results import Result
 from ..common.ti_krr_exceptions import parse_exceptions, split_pairs
 
@@ -338,28 +337,7 @@ def format_exceptions(exc) -> str:
 class TiKrr(SaddlePointModel):
     """Transitive inference with exceptions, kernel ridge regression: margins of every pair."""
 
-    name = "ti-krr"
-    stem = "ti_krr"
-
-    # -- parameters -------------------------------------------------------------------------
-    extra_params = (
-        refine("n", kind="integer", upper=100000,
-               description="number of items (integer >= 3; at most 100000: every pair is "
-                           "visited, O(n^2) time)"),
-        ParamSpec("exceptions", default="", kind="text",
-                  description="trained exceptions a>b (item a beats the higher item b, a >= b + 2)"
-                              ", e.g. 6>4,9>5 (CLI --exceptions)"),
-        ParamSpec("t", 0.0, math.inf, True, False, None,
-                  "gradient-flow time from zero (inf: ridge regression, the default)",
-                  optional=True),
-        ParamSpec("pairs", kind="text", optional=True,
-                  description="pairs i-j whose margins to report, e.g. 3-8,1-20000 (any n)"),
-        ParamSpec("depth", 0, 1000, kind="integer", optional=True,
-                  description="hidden ReLU layers of a network kernel used instead of c"),
-        ParamSpec("ntk", 0, 1, kind="integer", optional=True,
-                  description="with depth: 0 NNGP (default), 1 NTK"),
-    )
-    boundary_variable = "c"
+    # -- parameters: numerics/declarations/ti_krr.py ------------------------------------------
 
     def validate(self, params: dict) -> dict:
         if "depth" in params and params["depth"] is not None and "c" in params:
@@ -1045,11 +1023,11 @@ class TiKrr(SaddlePointModel):
         mean, se = fs.mean(0), fs.std(0, ddof=1) / math.sqrt(instances)
         iu, ju = np.triu_indices(v["n"], 1)
         z = (mean - theory)[iu, ju] / np.maximum(se[iu, ju], 1e-300)
-        record = {"model": self.name, "params": v, "width": N, "instances": instances,
-                  "seed": seed, "pairs": [f"{i + 1}-{j + 1}" for i, j in zip(iu, ju)],
-                  "theory": theory[iu, ju].tolist(), "mean": mean[iu, ju].tolist(),
-                  "se": se[iu, ju].tolist(), "max_abs_z": float(np.max(np.abs(z))),
-                  "derivation_hash": self.derivation_hash, "versions": self._versions()}
+        from ..records import make_record
+        record = make_record(self, v, {"converged": True}, width=N, instances=instances,
+                             seed=seed, pairs=[f"{i + 1}-{j + 1}" for i, j in zip(iu, ju)],
+                             theory=theory[iu, ju].tolist(), mean=mean[iu, ju].tolist(),
+                             se=se[iu, ju].tolist(), max_abs_z=float(np.max(np.abs(z))))
         lines = [f"ti-krr simulate: random-feature ReLU network, depth {v['depth']}, width {N}, "
                  f"{instances} seeds (seed {seed}); n={v['n']}, exceptions={v['exceptions']!r},"
                  f" lam={v['lam']:g}", f"  {'pair':>7} {'theory':>10} {'network':>10} "
@@ -1084,18 +1062,13 @@ class TiKrr(SaddlePointModel):
         if len(Ns) < 2 or min(Ns) < 16 or instances < 3:
             raise InputError("verify needs >= 2 widths >= 16 and >= 3 seeds (instances)")
         res = sim.run_verify(self, v, Ns, instances, seed, quick=quick, progress=progress)
-        from pathlib import Path
-        import json
-        out = Path(out_dir)
-        out.mkdir(parents=True, exist_ok=True)
+        from ..records import make_record, write_record
         stem = (f"verify-ti-krr-n{v['n']}-exc{v['exceptions'].replace('>', 'b').replace(',', '_')}"
                 f"-lam{v['lam']:g}-seed{seed}")
-        figure = sim.plot_verify(res, out / f"{stem}.png")
-        record = {"model": self.name, "params": v, **res,
-                  "status": {"converged": True, "verdict": "PASS" if res["passed"] else "FAIL"},
-                  "derivation_hash": self.derivation_hash, "versions": self._versions()}
-        path = out / f"{stem}.json"
-        path.write_text(json.dumps(record, indent=1, allow_nan=False))
+        record = make_record(self, v, {"converged": True,
+                                       "verdict": "PASS" if res["passed"] else "FAIL"}, **res)
+        path = write_record(record, out_dir, stem)
+        figure = sim.plot_verify(res, path.with_suffix(".png"))
         table = sim.format_verify(res, v, self.derivation_hash)
         return {"record": record, "table": table, "figure": str(figure), "path": str(path),
                 "passed": bool(res["passed"])}

@@ -30,6 +30,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from ..ladder import extrapolate
 from . import stats as _stats
 
 __all__ = [
@@ -249,12 +250,13 @@ def analyse_capacities(eps: float, kappa: float, alpha_c: float, raw: dict, *, s
     ss = np.array([p.alpha_half_se for p in per_N])
     alt_fits = {}
     if len(per_N) >= 2 and np.all(ss > 0):
-        fit = _stats.wls_line(xs, ys, ss)
-        a_inf, b = fit.params
-        a_se, b_se = fit.se
+        # the shared ladder fit and verdict (numerics/ladder.py), without its rounding allowance
+        row = extrapolate([p.N for p in per_N], ys, ss, alpha_c, atol=0.0, full=True)
+        a_inf, b = row["extrapolated"], row["slope"]
+        a_se, b_se = row["se"], row["slope_se"]
         z_inf = (a_inf - alpha_c) / a_se
-        passed = bool(abs(a_inf - alpha_c) <= 3.0 * a_se)
-        fit_d = fit.to_dict()
+        passed = row["pass"]
+        fit_d = row["fit"]
         f2 = _stats.wls_line(np.sqrt(xs), ys, ss)
         alt_fits["a_inf + b/sqrt(N)"] = {**f2.to_dict(),
                                          "z_to_alpha_c": (f2.params[0] - alpha_c) / f2.se[0]}

@@ -17,12 +17,12 @@ The flip and mixture verdicts: |simulation - theory| <= 3 standard errors.
 """
 from __future__ import annotations
 
-import json
 import math
-from pathlib import Path
 
 import numpy as np
 from scipy import stats as sps
+
+from ..records import make_record, write_record
 
 from . import hopfield_dynamics as hd
 
@@ -132,17 +132,12 @@ def verify_classic(model, a_c, m_c, params, *, Ns=None, instances=None, seed=0,
             slope, icept = np.polyfit(x, y, 1)
             cap_fit = {"x": "N^-1/2", "intercept": float(icept), "slope": float(slope)}
     passed = bool(flip["passed"] and all(r["passed"] for r in mix) and cap_ok)
-    record = {"model": model.name, "alpha": alpha, "flip": flip, "mixtures": mix,
-              "capacity_ladder": cap, "capacity_extrapolation": cap_fit,
-              "capacity_approaches": bool(cap_ok), "theory": {"alpha_c": a_c, "m_c": m_c},
-              "passed": passed,
-              "seed": seed, "derivation_hash": model.derivation_hash,
-              "versions": model._versions()}
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    path = out / f"verify-hopfield-ags-seed{seed}.json"
-    path.write_text(json.dumps(record, indent=1, default=float))
-    figure = _plot(flip, mix, cap, a_c, alpha, out / f"verify-hopfield-ags-seed{seed}.png")
+    record = make_record(model, {"alpha": alpha}, {"verdict": "PASS" if passed else "FAIL"},
+                         alpha=alpha, flip=flip, mixtures=mix, capacity_ladder=cap,
+                         capacity_extrapolation=cap_fit, capacity_approaches=bool(cap_ok),
+                         theory={"alpha_c": a_c, "m_c": m_c}, passed=passed, seed=seed)
+    path = write_record(record, out_dir, f"verify-hopfield-ags-seed{seed}")
+    figure = _plot(flip, mix, cap, a_c, alpha, path.with_suffix(".png"))
     lines = [f"hopfield-ags verify (seed {seed}); RS theory alpha_c = {a_c:.9f}, "
              f"m(alpha_c) = {m_c:.6f}",
              f"  one-step flip, N={flip['N']}, P={flip['P']}: sim {flip['p_sim']:.3e} +- "
@@ -172,9 +167,8 @@ def verify_classic(model, a_c, m_c, params, *, Ns=None, instances=None, seed=0,
 def _plot(flip, mix, cap, a_c, alpha, path):
     """One-step flip probability against H(1/sqrt(alpha)) and the exact finite-N tail; the
     mixture overlaps against a_L; the retrieved fraction along the capacity ladder (full run)."""
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from ..plotting import pyplot
+    plt = pyplot()
     fig, ax = plt.subplots(1, 3 if cap else 2, figsize=(13.5 if cap else 9, 3.6))
     a = np.linspace(max(0.03, 0.4 * alpha), max(0.3, 1.5 * alpha), 200)
     ax[0].semilogy(a, sps.norm.sf(1 / np.sqrt(a)), "-", label="H(1/sqrt(alpha))")

@@ -41,12 +41,11 @@ thresholds (0.9, 0.8 instead of 0.95, learned at 0.99) change P(rec | all learne
 """
 from __future__ import annotations
 
-import json
 import math
-from pathlib import Path
 
 import numpy as np
 
+from ..records import make_record, write_record
 from . import hopfield_dynamics as hd, hopfield_snr_data as hdata, hopfield_snr_meanfield as hmf
 from . import hopfield_snr_training as htrain
 
@@ -150,9 +149,9 @@ def _point_lines(r, kshow=None):
 def simulate(model, v, instances, seed):
     N = int(v["N"])
     r = criterion_point(model, v, instances, seed)
-    record = {"model": model.name, "params": v, "instances": instances, "seed": seed,
-              "criterion": r, "derivation_hash": model.derivation_hash,
-              "versions": model._versions()}
+    record = make_record(model, v, {"overlaps_pass": bool(r["overlaps_pass"]),
+                                    "k_max_pass": bool(r["k_max_pass"])},
+                         instances=instances, seed=seed, criterion=r)
     lines = [f"hopfield-snr simulate: N={N}, eta={v['eta']:g}, L={int(v['L'])}, "
              f"alpha_D={v['alpha_D']:g}, alpha={v['alpha']:g}, {instances} instances; one "
              f"synchronous step from f^k, overlap averaged over instances"]
@@ -211,17 +210,12 @@ def verify(model, params, *, Ns=None, instances=None, seed=0, out_dir="memgen-ou
     if run_gen:
         gen = run_generalization(gopt, eta, int(base["L"]), float(base["alpha_D"]), seed)
     passed = bool(pass_m and pass_k and (gen is None or gen["passed"]))
-    record = {"model": model.name, "params": base, "ladder": rows, "alpha_scan": arows,
-              "generalization": gen, "overlaps_passed": pass_m, "k_max_passed": pass_k,
-              "exponent_theory": 1.0 / (2.0 * eta),
-              "passed": passed, "seed": seed, "instances": instances,
-              "derivation_hash": model.derivation_hash, "versions": model._versions()}
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    stem = f"verify-hopfield-snr-eta{eta:g}-seed{seed}"
-    figure = _plot(rows, arows, out / f"{stem}.png", gen)
-    path = out / f"{stem}.json"
-    path.write_text(json.dumps(record, indent=1, default=float))
+    record = make_record(model, base, {"verdict": "PASS" if passed else "FAIL"}, ladder=rows,
+                         alpha_scan=arows, generalization=gen, overlaps_passed=pass_m,
+                         k_max_passed=pass_k, exponent_theory=1.0 / (2.0 * eta),
+                         passed=passed, seed=seed, instances=instances)
+    path = write_record(record, out_dir, f"verify-hopfield-snr-eta{eta:g}-seed{seed}")
+    figure = _plot(rows, arows, path.with_suffix(".png"), gen)
     ok = {True: "PASS", False: "FAIL"}
     lines = [f"hopfield-snr verify: eta={eta:g}, L={int(base['L'])}, alpha_D={base['alpha_D']:g}, "
              f"{instances} instances per point (seed {seed}), derivation {model.derivation_hash}",
@@ -261,17 +255,16 @@ def simulate_training(model, v, seed, options):
     gopt["gen_N"] = int(v["N"])
     g = run_generalization(gopt, float(v["eta"]), int(v["L"]), float(v["alpha_D"]), seed,
                            alphas=(float(v["alpha"]),), verdicts=False)
-    record = {"model": model.name, "params": v, "seed": seed, "training": g,
-              "derivation_hash": model.derivation_hash, "versions": model._versions()}
+    # a simulation without a verdict (verdicts=False): its status says just that
+    record = make_record(model, v, {"verdict": None}, seed=seed, training=g)
     return {"record": record, "table": "hopfield-snr simulate (one training; instances unused)"
             "\n" + format_generalization(g)}
 
 
 def _plot(rows, arows, path, gen=None):
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    import matplotlib.ticker  # noqa: F401  (matplotlib.ticker.NullFormatter below)
+    from ..plotting import pyplot
+    plt = pyplot()
+    import matplotlib.ticker  # (NullFormatter, ScalarFormatter below)
     fig, ax = plt.subplots(1, 3 if gen else 2, figsize=(13.5 if gen else 9, 3.6))
     for r in rows:
         k = np.arange(1, r["K"] + 1)

@@ -25,13 +25,9 @@ Verdict: per observable, a WLS fit of the per-N means against 1/N; the intercept
 """
 from __future__ import annotations
 
-import json
 import math
-from pathlib import Path
 
 import numpy as np
-
-from .stats import wls_line
 
 DEFAULT_LADDER = (100, 200, 400)
 QUICK_LADDER = (60, 120, 240)
@@ -299,49 +295,24 @@ def verify(model, params, theory, Ns, instances, seed, out_dir, progress=None) -
 def ladder_verdict(model, params, theory, Ns, instances, seed, out_dir, progress, *, measure,
                    tag, header) -> dict:
     """Measure at each N (``measure(params, N, instances, seed)``), extrapolate every observable
-    linearly in 1/N (WLS) and compare with the theory at 3 se; write the record and a figure."""
+    linearly in 1/N (WLS) and compare with the theory at 3 se (numerics/ladder.py); write the
+    record and a figure. Shared by raf-erm and raf-rf."""
+    from ..ladder import Estimate, run_ladder
     th = dict(theory.observables)
     th.update({"m": theory.order_params["m"], "q": theory.order_params["q"]})
-    per_n = {}
-    for i, N in enumerate(Ns):
-        per_n[N] = measure(params, N, instances, seed)
-        if progress:
-            progress(i + 1, len(Ns))
-    rows, passed = [], True
-    runaway = sum(per_n[N]["unconverged"] for N in Ns)
-    for k in OBSERVABLES:
-        if any(k not in per_n[N] for N in Ns):
-            continue
-        means = [per_n[N][k]["mean"] for N in Ns]
-        ses = [_se_floor(k, per_n[N], th[k]) for N in Ns]
-        fit_ = wls_line([1.0 / N for N in Ns], means, ses)
-        icpt, se = fit_.params[0], fit_.se[0]
-        z = abs(icpt - th[k]) / se if se > 0 else math.inf
-        ok = bool(abs(icpt - th[k]) <= 3 * se + 1e-9)
-        passed &= ok
-        rows.append({"observable": k, "theory": th[k], "extrapolated": icpt, "se": se,
-                     "z": z, "pass": ok, "means": means, "ses": ses})
-    passed = bool(passed and runaway == 0)
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    record = {"model": model.name, "params": params, "Ns": list(Ns), "instances": instances,
-              "seed": seed, "rows": rows, "runaway": runaway, "passed": passed,
-              "status": {"converged": theory.converged, "verdict": "PASS" if passed else "FAIL"},
-              "derivation_hash": model.derivation_hash, "versions": model._versions()}
-    path = out / f"{tag}.json"
-    path.write_text(json.dumps(record, indent=1, allow_nan=False))
-    figure = _plot(rows, Ns, out / f"{tag}.png")
-    lines = [header,
-             f"  {'observable':<15} {'theory':>10} {'N->oo fit':>10} {'se':>9} {'z':>6}  verdict"]
-    for r in rows:
-        lines.append(f"  {r['observable']:<15} {r['theory']:10.5f} {r['extrapolated']:10.5f} "
-                     f"{r['se']:9.5f} {r['z']:6.2f}  {'PASS' if r['pass'] else 'FAIL'}")
-    if runaway:
-        lines.append(f"  {runaway} fits did not converge (runaway norm on separable data, or "
-                     "the solver stopped short of stationarity): FAIL")
-    lines.append(f"  verdict: {'PASS' if passed else 'FAIL'}")
-    return {"record": record, "table": "\n".join(lines), "figure": str(figure),
-            "path": str(path), "passed": passed}
+
+    def at(N):
+        st = measure(params, N, instances, seed)
+        out = {k: Estimate(st[k]["mean"], _se_floor(k, st, th[k]), st[k]["n"])
+               for k in OBSERVABLES if k in st}
+        out["unconverged"] = st["unconverged"]
+        return out
+    return run_ladder(model, params, theory={k: th[k] for k in OBSERVABLES if k in th},
+                      measure=at, Ns=Ns, instances=instances, seed=seed, out_dir=out_dir,
+                      tag=tag, header=header, progress=progress,
+                      status={"converged": theory.converged}, unconverged_key="runaway",
+                      unconverged_note="fits did not converge (runaway norm on separable data, "
+                      "or the solver stopped short of stationarity)", name_width=15)
 
 
 def _se_floor(k, stats, p_theory):
@@ -354,23 +325,3 @@ def _se_floor(k, stats, p_theory):
         p = min(max(p_theory, 1.0 / M), 0.5)
         se = max(se, math.sqrt(p * (1 - p) / M))
     return max(se, 1e-12)
-
-
-def _plot(rows, Ns, path):
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    fig, axes = plt.subplots(2, 3, figsize=(11, 6))
-    x = [1.0 / N for N in Ns]
-    for ax, r in zip(axes.ravel(), rows):
-        ax.errorbar(x, r["means"], yerr=r["ses"], fmt="o", label="simulation")
-        ax.axhline(r["theory"], color="k", lw=1, label="theory")
-        ax.errorbar([0], [r["extrapolated"]], yerr=[3 * r["se"]], fmt="s", color="C3",
-                    label="1/N fit (3 se)")
-        ax.set_title(r["observable"])
-        ax.set_xlabel("1/N")
-    axes[0, 0].legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
-    return path

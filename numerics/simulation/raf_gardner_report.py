@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 
+from ..ladder import draw_extrapolation
 from .capacity_ladder import VERDICT_RULE, per_n_dicts, record_get
 
 __all__ = ["plot_ladder", "format_table"]
@@ -15,9 +16,8 @@ def plot_ladder(result, path) -> str:
     """Write a PNG: feasible fraction vs alpha per N (binomial error bars,
     vertical line at alpha_c) and alpha_half vs 1/N with the WLS extrapolation.
     Accepts a :class:`LadderResult` or its ``to_dict()``.  Returns ``path``."""
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from ..plotting import pyplot
+    plt = pyplot()
 
     alpha_c = record_get(result, "alpha_c")
     grid = np.asarray(record_get(result, "alpha_grid"))
@@ -37,23 +37,19 @@ def plot_ladder(result, path) -> str:
     ax1.set_title(rf"RAF Gardner: $\epsilon$={record_get(result, 'eps'):g}, $\kappa$={record_get(result, 'kappa'):g}")
     ax1.legend(fontsize=8)
 
-    x = np.array([1.0 / p["N"] for p in per])
-    yv = np.array([p["alpha_half"] for p in per])
-    se = np.array([p["alpha_half_se"] for p in per])
-    ax2.errorbar(x, yv, yerr=se, fmt="o", color="C0", capsize=3, label=r"$\alpha_{1/2}(N)$")
-    a, b = record_get(result, "a_inf"), record_get(result, "b")
-    a_se = record_get(result, "a_inf_se")
-    if a is not None and b is not None and math.isfinite(a) and math.isfinite(b):
-        xx = np.linspace(0, x.max() * 1.05, 50)
-        fit = record_get(result, "fit")
-        cov = np.asarray(fit["cov"]) if fit else np.zeros((2, 2))
-        band = np.sqrt(cov[0, 0] + 2 * xx * cov[0, 1] + xx ** 2 * cov[1, 1])
-        ax2.plot(xx, a + b * xx, color="C1", label=r"WLS $a_\infty + b/N$")
-        ax2.fill_between(xx, a + b * xx - band, a + b * xx + band, color="C1", alpha=0.2)
-        ax2.errorbar([0], [a], yerr=[a_se], fmt="s", color="C1", capsize=3,
-                     label=rf"$a_\infty$={a:.4f}$\pm${a_se:.4f}")
-    ax2.axhline(alpha_c, color="k", ls="--", lw=1, label=r"$\alpha_c$ (theory)")
-    ax2.set_xlabel("1/N")
+    # the shared ladder panel (numerics/ladder.py): alpha_half(N) with 1-se bars, the WLS line
+    # a_inf + b/N with its 1-se band, alpha_c, and a_inf with the verdict's 3-se bar
+    fit = record_get(result, "fit") or {}
+    row = {"observable": r"$\alpha_{1/2}(N)$", "theory": alpha_c,
+           "means": [p["alpha_half"] for p in per], "ses": [p["alpha_half_se"] for p in per],
+           "extrapolated": _num(record_get(result, "a_inf")),
+           "se": _num(record_get(result, "a_inf_se")), "slope": record_get(result, "b"),
+           "cov": fit.get("cov")}
+    draw_extrapolation(ax2, row, [p["N"] for p in per], label=r"$\alpha_{1/2}(N)$",
+                       theory_label=r"$\alpha_c$ (theory)")
+    a = row["extrapolated"]
+    if math.isfinite(a):
+        ax2.plot([], [], " ", label=rf"$a_\infty$={a:.4f}$\pm${row['se']:.4f}")
     ax2.set_ylabel(r"$\alpha_{1/2}$")
     ax2.set_title("PASS" if record_get(result, "passed") else "FAIL")
     ax2.legend(fontsize=8)
@@ -61,6 +57,11 @@ def plot_ladder(result, path) -> str:
     fig.savefig(path, dpi=120)
     plt.close(fig)
     return str(path)
+
+
+def _num(v):
+    """A record's number: null (a non-finite value in JSON) read as NaN."""
+    return math.nan if v is None else float(v)
 
 
 def format_table(result) -> str:

@@ -337,15 +337,9 @@ def format_verify(res, v, derivation_hash):
 
 
 # -- figures ------------------------------------------------------------------------------------
-def _plt():
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    return plt
-
-
 def plot_verify(res, path):
-    plt = _plt()
+    from ..plotting import pyplot
+    plt = pyplot()
     fig, axes = plt.subplots(1, 3, figsize=(14, 4.2))
     for ax, key in zip(axes[:2], ("random_features", "gradient_descent")):
         s = res[key]
@@ -382,7 +376,8 @@ def plot_verify(res, path):
 def plot_figures(model, v, out_dir):
     """Margin matrices without / with the exceptions, and the threshold diagram."""
     from pathlib import Path
-    plt = _plt()
+    from ..plotting import pyplot
+    plt = pyplot()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     n = v["n"]

@@ -241,8 +241,8 @@ def frontier(alpha=2.0, eps=0.2, lams=None, learners=None, progress=None) -> dic
 
 
 def plot_frontier(rec, path):
-    from ..plotting import _plt, _segments
-    plt = _plt()
+    from ..plotting import _segments, pyplot
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(7, 4.8))
     for i, (label, c) in enumerate(rec["curves"].items()):
         pts = c["points"]
@@ -344,8 +344,8 @@ def rates(eps=0.2, alphas=None, learners=None, lam=None, progress=None) -> dict:
 
 
 def plot_rates(rec, path):
-    from ..plotting import _plt
-    plt = _plt()
+    from ..plotting import pyplot
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(6.5, 4.6))
     for i, (label, s) in enumerate(rec["series"].items()):
         good = [p for p in s["points"] if p["status"]["converged"] and p["eps_gen"]]
@@ -456,8 +456,8 @@ def plot_phase(rec, path):
     from matplotlib.colors import ListedColormap
     from matplotlib.patches import Patch
 
-    from ..plotting import _plt
-    plt = _plt()
+    from ..plotting import pyplot
+    plt = pyplot()
     p = rec["params"]
     A, E = np.array(p["alpha"]), np.array(p["eps"])
     grid = rec["grid"]

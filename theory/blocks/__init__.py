@@ -1,20 +1,27 @@
 """Building blocks of replica-symmetric models: priors, channels, label models, data models.
 
 ``base`` holds the contracts; one block per file under ``priors/`` and ``channels/``; label
-models in ``labels``; ``assemble`` builds a free entropy from blocks; ``checks`` runs the same
-checks on every block (``BLOCKS`` lists them).
+models in ``labels``; data models (isotropic inputs, random features) in ``data``; ``assemble``
+builds a free entropy from blocks, ``glm`` the zero-temperature free entropy of a generalized
+linear model (ERM) and its symbols; ``checks`` runs the same checks on every block (``BLOCKS``
+lists them).
 """
 from __future__ import annotations
 
 from .base import Block, Channel, DataModel, LabelModel, Pairing, Prior
+from .channels.bayes import BayesPosterior
 from .channels.margin import Margin
+from .channels.moreau import Moreau
+from .data import Isotropic, RandomFeatures
 from .labels import LabelNoise, RandomLabels, RulesAndFacts, SignTeacher
+from .priors.gaussian import Gaussian
 from .priors.rademacher_bernoulli import RademacherBernoulli
 from .priors.spherical import Spherical
 
 __all__ = ["Block", "Channel", "DataModel", "LabelModel", "Pairing", "Prior", "Margin",
-           "LabelNoise", "RandomLabels", "RulesAndFacts", "SignTeacher", "Spherical", "RademacherBernoulli",
-           "BLOCKS"]
+           "LabelNoise", "RandomLabels", "RulesAndFacts", "SignTeacher", "Spherical", "BLOCKS",
+           "BayesPosterior", "Gaussian", "Isotropic", "Moreau", "RandomFeatures",
+           "RademacherBernoulli"]
 
 # Every block the generic checks run on, by name (a factory, so each check gets a fresh one).
 BLOCKS = {
@@ -25,4 +32,12 @@ BLOCKS = {
     "rules-and-facts": RulesAndFacts,
     "label-noise": LabelNoise,
     "random-labels": RandomLabels,
+    "gaussian": Gaussian,
+    "moreau-square": lambda: Moreau("square"),
+    "moreau-hinge": lambda: Moreau("hinge"),
+    "moreau-logistic": lambda: Moreau("logistic"),
+    "bayes": BayesPosterior,
+    "isotropic": Isotropic,
+    "kernel": lambda: Isotropic(kernel=True),
+    "random-features": RandomFeatures,
 }

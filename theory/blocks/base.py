@@ -166,6 +166,27 @@ class LabelModel(Block):
         ranges."""
         return {**overlap_point(rng, self.teacher), **self.sample_parameters(rng)}
 
+    # Generalized-linear-model forms (theory/blocks/glm.py, channels/moreau.py, channels/bayes.py).
+    def likelihood(self, y, nu):
+        """P(y | nu) as an expression of the teacher field (Heaviside for a hard rule)."""
+        raise NotImplementedError
+
+    def partition(self, y, omega, V):
+        """Z(y | omega, V) = E_z P(y | nu = omega + sqrt(V) z): the output partition function of
+        a Bayes channel at mean omega and variance V of the teacher field."""
+        raise NotImplementedError
+
+    def sign_weight(self):
+        """(w, w_text, rest_text) for a label law P(y | nu) = w theta(y nu) + (1 - w)/2 (the
+        part w of the label follows the sign of nu; the rest is a fair coin): its Gaussian
+        averages are E_t P(+1|t) = E_t P(+1|t) t^2 = 1/2, E_t P(+1|t) t = w R/sqrt(2 pi q),
+        and E[y nu] = w sqrt(2/pi). ``w_text``, ``rest_text``: w and 1 - w as written in steps."""
+        raise NotImplementedError
+
+    def describe_partition(self, arg: str) -> str:
+        """P(+1 | .) written out for steps, with ``arg`` the argument of the rule's H."""
+        raise NotImplementedError
+
 
 class Channel(Block):
     """Energetic term per sample, for a label model: ``energetic(d, labels)`` -> G_E in the

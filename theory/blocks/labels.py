@@ -57,6 +57,24 @@ class SignTeacher(LabelModel):
     def sample(self, rng, nu, values=None):
         return np.where(nu >= 0, 1.0, -1.0)
 
+    def likelihood(self, y, nu):
+        return sp.Heaviside(y * nu)
+
+    def partition(self, y, omega, V):
+        return H(-y * omega / sp.sqrt(V))
+
+    def sign_weight(self):
+        return sp.S(1), "1", "0"
+
+    def describe_partition(self, arg):
+        return f"H({arg})"
+
+    @staticmethod
+    def gen_error(R_, q_):
+        """Error on a fresh rule sample of the predictor sign(h): the angle between h and nu,
+        eps_gen = arccos(R/sqrt(q))/pi."""
+        return sp.acos(R_ / sp.sqrt(q_)) / sp.pi
+
 
 class RulesAndFacts(LabelModel):
     """With probability 1-eps a rule (the base label model), with probability eps a fact: y = +-1
@@ -97,6 +115,49 @@ class RulesAndFacts(LabelModel):
         coin = np.where(rng.random(len(nu)) < 0.5, 1.0, -1.0)
         return np.where(fact, coin, self.rule.sample(rng, nu, values))
 
+    def likelihood(self, y, nu):
+        return (1 - eps) * self.rule.likelihood(y, nu) + eps / 2
+
+    def partition(self, y, omega, V):
+        return (1 - eps) * self.rule.partition(y, omega, V) + eps / 2
+
+    def sign_weight(self):
+        w, text, _ = self.rule.sign_weight()
+        if w == 1:
+            return (1 - eps) * w, "(1-eps)", "eps"
+        return (1 - eps) * w, f"(1-eps) {text}", f"1 - (1-eps) {text}"
+
+    def describe_partition(self, arg):
+        return f"(1-eps) {self.rule.describe_partition(arg)} + eps/2"
+
+    def record_cavity(self, d, q_, R_, t_, fold=""):
+        """P(+1 | xi) for the cavity field omega = sqrt(q) xi of a GLM (overlap R = m), recorded as
+        "two-component channel" with the check of the rule part; ``fold``: the channel's reason
+        for folding y = -1 onto y = +1, appended to the description. Returns P(+1 | xi)."""
+        P_plus = self.conditional(1, t_, q_, R_)
+        mean, std = R_ * t_ / sp.sqrt(q_), sp.sqrt(1 - R_**2 / q_)
+        direct = gauss_integral(1, z, -mean / std, sp.oo)
+        rule = self.rule.conditional(1, t_, q_, R_)
+        d.step("two-component channel",
+               "Student cavity field omega = sqrt(q) xi; teacher field nu | xi ~ N(m xi/sqrt q, "
+               f"1 - m^2/q). P(y = +1 | xi) = {self.describe_partition('-m xi/sqrt(q - m^2)')} "
+               "(rule weight 1-eps, fact weight eps)." + (" " + fold if fold else ""),
+               [check_numeric(direct, rule, [q_, R_, t_],
+                              [(0.3, 0.2, 0.4), (0.7, -0.5, -1.2), (0.95, 0.9, 0.3)], 1e-25,
+                              "rule P(y = +1 | xi) against the direct Gaussian integral")],
+               P_plus=P_plus)
+        return P_plus
+
+    def train_errors(self, threshold, q_, R_, t_):
+        """(eps_mem, eps_train_rule) of a GLM whose trained prediction on a training sample has the
+        wrong sign iff y omega < ``threshold`` (omega = sqrt(q) xi): facts carry y independent of
+        xi, eps_mem = H(-threshold/sqrt q); rules, eps_train_rule = 2 int_{-oo}^{threshold/sqrt q}
+        Dxi P_rule(+1 | xi)."""
+        eps_mem = H(-threshold / sp.sqrt(q_))
+        rule_wrong = 2 * gauss_integral(self.rule.conditional(1, t_, q_, R_), t_, -sp.oo,
+                                        threshold / sp.sqrt(q_))
+        return eps_mem, rule_wrong
+
 
 class LabelNoise(LabelModel):
     """The base rule's label flipped with probability eta: P(y|t) = (1-eta) P_rule(y|t) +
@@ -131,6 +192,23 @@ class LabelNoise(LabelModel):
         y = self.rule.sample(rng, nu, values)
         return np.where(flip, -y, y)
 
+    def likelihood(self, y, nu):
+        return (1 - eta) * self.rule.likelihood(y, nu) + eta * self.rule.likelihood(-y, nu)
+
+    def partition(self, y, omega, V):
+        return ((1 - eta) * self.rule.partition(y, omega, V)
+                + eta * self.rule.partition(-y, omega, V))
+
+    def sign_weight(self):
+        w, text, _ = self.rule.sign_weight()
+        if w == 1:
+            return (1 - 2 * eta) * w, "(1-2eta)", "2eta"
+        return (1 - 2 * eta) * w, f"(1-2eta) {text}", f"1 - (1-2eta) {text}"
+
+    def describe_partition(self, arg):
+        return (f"(1-eta) {self.rule.describe_partition(arg)} + eta "
+                f"{self.rule.describe_partition('-(' + arg + ')')}")
+
 
 class RandomLabels(LabelModel):
     """Labels independent of the inputs, y = +-1 with probability 1/2 (no teacher)."""
@@ -155,3 +233,23 @@ class RandomLabels(LabelModel):
 
     def sample(self, rng, nu, values=None):
         return np.where(rng.random(len(nu)) < 0.5, 1.0, -1.0)
+
+    def likelihood(self, y, nu):
+        return sp.Rational(1, 2)
+
+    def partition(self, y, omega, V):
+        return sp.Rational(1, 2)
+
+    def sign_weight(self):
+        return sp.S(0), "0", "1"
+
+    def describe_partition(self, arg):
+        return "1/2"
+
+
+def sign_moments(labels, q_, R_):
+    """E_t P(+1|t) t^k, k = 0, 1, 2, in closed form for a label law w theta(y nu) + (1-w)/2
+    (``LabelModel.sign_weight``): 1/2, w R/sqrt(2 pi q), 1/2 (P(+1|t) + P(+1|-t) = 1 makes the
+    even moments those of t/2; the odd one is w E[t theta(nu)] = w (R/sqrt q)/sqrt(2 pi))."""
+    w = labels.sign_weight()[0]
+    return [sp.Rational(1, 2), w * R_ / sp.sqrt(2 * sp.pi * q_), sp.Rational(1, 2)]

@@ -66,7 +66,7 @@ def test_channel(name, labels, check):
 def test_every_block_has_checks():
     for name, factory in BLOCKS.items():
         block = factory()
-        assert block.name == name
+        assert block.kind in ("prior", "labels", "channel", "data"), name
         assert C.checks_for(block) or block.kind == "data"
 
 
@@ -295,6 +295,25 @@ def test_broken_channel_is_rejected():
     assert C.failures(C.channel_energetic(HalfEnergetic(), SignTeacher(), rng))
     bad = C.failures(C.channel_nishimori(ClaimsBayes(), SignTeacher(), rng))
     assert len(bad) == 2, bad
+
+
+def test_broken_bayes_channel_is_rejected():
+    """A Bayes channel whose Psi_out is off by 10% fails Nishimori and the Monte Carlo; one
+    whose partition is not normalized fails sum_y Z(y) = 1."""
+    from memgenkit.theory.blocks import BayesPosterior
+
+    class Scaled(BayesPosterior):
+        def energetic(self, d, labels, samples=()):
+            return 1.1 * super().energetic(d, labels, samples)
+
+    class Unnormalized(SignTeacher):
+        def partition(self, y, omega, V):
+            return 0.9 * super().partition(y, omega, V)
+
+    bad = C.failures(C.channel_bayes(Scaled(), SignTeacher(), _rng("broken", "bayes")))
+    assert len(bad) == 2 and "Nishimori" in bad[0] and "Monte Carlo" in bad[1], bad
+    bad = C.failures(C.channel_bayes(BayesPosterior(), Unnormalized(), _rng("broken", "bayes")))
+    assert any("Z(+1) + Z(-1) = 1" in b for b in bad), bad
 
 
 def test_broken_kernel_is_rejected():

@@ -1,0 +1,47 @@
+"""Data models: the random-features prior term against a finite random matrix (seeded), the
+isotropic kernel's prox time and ridge."""
+import mpmath as mp
+import numpy as np
+import sympy as sp
+
+from memgenkit.theory.blocks.data import Isotropic, RandomFeatures, explicit, mu1, mustar, psi
+from memgenkit.theory.blocks.glm import V, Vh, mh, qh
+from memgenkit.theory.blocks.priors.gaussian import Gaussian, lam
+from memgenkit.theory.derivation import Derivation
+
+
+def _d():
+    return Derivation(model="test", title="", conventions="", parameters=[], order_parameters=[])
+
+
+def test_random_features_prior_against_a_sampled_spectrum():
+    """Phi_prior = E_s[per-direction value] over Marchenko-Pastur: compare with the eigenvalues of
+    one F F^T, F p x d with N(0, 1/d) entries (finite size: agreement to a few 1e-3)."""
+    params = [psi, lam, mu1, mustar]
+    samples = [(0.7, 0.4, 1.3, 0.5, 0.3, 1.0, 0.0), (0.4, 1.1, 0.6, 3.0, 0.05, 0.5, 0.6),
+               (1.2, 0.2, 2.5, 1.7, 1.5, 0.8, 0.3)]
+    rf = RandomFeatures(params, samples)
+    Phi = sp.lambdify([mh, qh, Vh] + params, explicit(rf.prior_term(_d(), Gaussian())),
+                      modules="mpmath")
+    per_dir = sp.lambdify([sp.Symbol("s", nonnegative=True), mh, qh, Vh] + params,
+                          rf.per_direction())
+    rng = np.random.default_rng(7)
+    d = 600
+    for smp in samples:
+        p = int(round(smp[3] * d))
+        F = rng.standard_normal((p, d)) / np.sqrt(d)
+        ev = np.clip(np.linalg.eigvalsh(F @ F.T), 0, None)
+        emp = np.mean(per_dir(ev, *smp))
+        with mp.workdps(20):
+            exact = float(Phi(*smp))
+        assert abs(emp - exact) < 1e-2 * abs(exact)
+
+
+def test_isotropic_kernel():
+    k = Isotropic(kernel=True)
+    assert k.time == V + mustar**2 / lam and k.ridge == lam / mu1**2
+    plain = Isotropic()
+    assert plain.time == V and plain.ridge == lam
+    x = plain.sample(np.random.default_rng(0), 3, 4)
+    assert x.shape == (3, 4)
+    k.kernel_features(_d())  # its checks pass (a failed check raises)
