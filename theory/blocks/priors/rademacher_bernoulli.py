@@ -12,7 +12,7 @@ variance 1 assumes. That is exact where the self-overlap conjugate vanishes at t
 (Bayes-optimal inference with this prior as the teacher's, Nishimori); a model whose channel
 couples to the norm must add (Q, Qhat) itself.
 
-Derivation (random labels, no teacher). With n replicas and the overlap q = w^a.w^b/N enforced by
+Derivation (random labels; the teacher branch is ``_teacher``). With n replicas and the overlap q = w^a.w^b/N enforced by
 its conjugate qhat, the per-site term is
 
     sum_w P(w) exp((qhat/2) [(sum_a w_a)^2 - sum_a w_a^2])
@@ -49,7 +49,7 @@ from ...derivation import Parameter
 from ...evaluate import check_numeric, check_symbolic
 from ...gaussian import gauss_avg
 from ..base import Pairing, Prior
-from ..symbols import q, qhat, z
+from ..symbols import R, Rhat, q, qhat, z
 
 rho = sp.Symbol("rho", positive=True)
 
@@ -73,7 +73,8 @@ def _log1m_rho():
 class RademacherBernoulli(Prior):
     """Rademacher-Bernoulli weights (0 w.p. 1-rho, +-1/sqrt(rho) w.p. rho/2): G_S = qhat q/2 +
     E_z log[(1-rho) + rho e^{-qhat/(2 rho)} cosh(sqrt(qhat/rho) z)], Legendre form in (q, qhat),
-    unconstrained normalization (see the module docstring)."""
+    unconstrained normalization (see the module docstring); with a teacher from the same prior
+    also (R, Rhat), G_S += -R Rhat and the field gains Rhat w*."""
 
     name = "rademacher-bernoulli"
     parameters = (Parameter(rho, 0.0, 1.0, lower_open=True, default=0.5,
@@ -86,35 +87,34 @@ class RademacherBernoulli(Prior):
     def _sub(self, expr):
         return expr if self.rho is rho else expr.subs(rho, self.rho)
 
-    def _check_teacher(self, teacher):
-        if teacher:
-            raise ValueError("rademacher-bernoulli prior: only random labels (teacher=False) are "
-                             "derived; a teacher needs the overlaps R, Rhat")
-
     def order_parameters(self, teacher=False):
-        self._check_teacher(teacher)
-        return [q, qhat]
+        return [q, qhat, R, Rhat] if teacher else [q, qhat]
 
     # -- pieces ---------------------------------------------------------------------------------
-    def _xc(self):
-        a = 1 / sp.sqrt(rho)
-        return sp.sqrt(qhat) * a * z, qhat * a**2 / 2
+    @staticmethod
+    def field(shift=0):
+        """The site field h = sqrt(qhat) z + shift (shift = Rhat w* with a teacher)."""
+        return sp.sqrt(qhat) * z + shift
 
-    def log_partition_plain(self):
-        x, c = self._xc()
+    def _xc(self, h=None):
+        a = 1 / sp.sqrt(rho)
+        return (self.field() if h is None else h) * a, qhat * a**2 / 2
+
+    def log_partition_plain(self, h=None):
+        x, c = self._xc(h)
         return sp.log((1 - rho) + rho * sp.exp(-c) * sp.cosh(x))
 
-    def log_partition(self):
-        """Stable log Z(z) (module docstring); at rho = 1 the zero-weight branch is dropped."""
-        x, c = self._xc()
+    def log_partition(self, h=None):
+        """Stable log Z(h) (module docstring); at rho = 1 the zero-weight branch is dropped."""
+        x, c = self._xc(h)
         branch = sp.log(self.rho) - c + _logcosh(x)
         if self.rho == 1:
             return self._sub(branch)
         return self._sub(_logaddexp(_log1m_rho(), branch))
 
-    def posterior_mean(self):
-        """<w>_z under P(w) exp(sqrt(qhat) z w - qhat w^2/2), stable form."""
-        x, c = self._xc()
+    def posterior_mean(self, h=None):
+        """<w> under P(w) exp(h w - qhat w^2/2), h = sqrt(qhat) z by default; stable form."""
+        x, c = self._xc(h)
         a = 1 / sp.sqrt(rho)
         if self.rho == 1:
             return self._sub(sp.tanh(x))
@@ -131,14 +131,15 @@ class RademacherBernoulli(Prior):
     _derived: dict = {}
 
     def entropic(self, d, teacher=False):
-        self._check_teacher(teacher)
         cls = type(self)  # a subclass changing any piece of G_S gets its own entry
         key = (cls._entropic, cls.log_partition, cls.log_partition_plain, cls._xc,
-               cls.posterior_mean, self.rho)
+               cls.posterior_mean, self.rho, teacher)
         if key not in self._derived:
             scratch = type(d)(model=d.model, title="", conventions="", parameters=[],
                               order_parameters=[])
             G_S = self._entropic(scratch)
+            if teacher:
+                G_S = self._teacher(scratch, G_S)
             RademacherBernoulli._derived[key] = (list(scratch.steps), G_S)
         steps, G_S = self._derived[key]
         d.steps.extend(steps)
@@ -186,26 +187,74 @@ class RademacherBernoulli(Prior):
                "dG_S/dq = qhat/2; dG_S/dqhat = (q - E_z <w>_z^2)/2 by Stein's lemma on the "
                "posterior mean <w>_z = a rho e^{-c} sinh(x)/Z(z), written stably as "
                "a tanh(x) sigma(log(rho/(1-rho)) - c + log cosh x). Checked against sympy's "
-               "derivative of the stable G_S (mpmath, 30 digits).",
-               [check_numeric(sp.diff(G_S, s), mom[s], syms, pts, 1e-20,
-                              f"dG_S/d{s} equals the declared moment") for s in (q, qhat)],
+               "derivative of the stable G_S (mpmath, 20 digits, at one point here; the generic "
+               "block checks compare them at random points).",
+               [check_symbolic(sp.diff(G_S, q) - mom[q], "dG_S/dq = qhat/2"),
+                check_numeric(sp.diff(G_S, qhat), mom[qhat], syms, pts[1:2], 1e-15,
+                              "dG_S/dqhat equals the declared moment", dps=20)],
                dG_dq=mom[q], dG_dqhat=mom[qhat])
+        return G_S
+
+    def _teacher(self, d, G_S0):
+        """With a teacher w* drawn from the same prior: the overlaps R_a = R add
+        Rhat sum_a w^a w*_i - n R Rhat per site, so the site field is sqrt(qhat) z + Rhat w*;
+        w* = 0 with probability 1-rho (field sqrt(qhat) z), +-a with rho/2 each, and w* = -a
+        maps onto +a under (w, z) -> (-w, -z) (P(w) is even), so
+        G_S = qhat q/2 - R Rhat + (1-rho) E_z log Z(sqrt(qhat) z) + rho E_z log Z(sqrt(qhat) z
+        + Rhat a)."""
+        a = 1 / sp.sqrt(rho)
+        h1 = self.field(Rhat * a)
+        G_S = (qhat * q / 2 - R * Rhat + self._sub(1 - rho) * gauss_avg(self.log_partition(), z)
+               + self._sub(rho) * gauss_avg(self.log_partition(h1), z))
+        # the w* = -a branch equals the w* = +a one: checked on the plain log Z at sample points
+        hm = self.field(-Rhat * a)
+        samples = [(0.3, 0.4, 0.2, 0.3, 0.2), (0.6, 2.5, -0.5, -1.1, 0.55)]
+        syms = [q, qhat, R, Rhat, rho]
+        mom = RademacherBernoulli.moments(self, True)
+        # one point: the generic block checks compare the moments at random points as well
+        pts = [s if self.rho is rho else s[:4] for s in samples[1:]]
+        syms_m = syms if self.rho is rho else syms[:4]
+        d.step("teacher overlap",
+               "exp(Rhat sum_a w^a w*_i - n R Rhat) per site fixes R_a = R, adding the field "
+               "Rhat w* and -R Rhat per replica; the teacher weight w* is averaged over the same "
+               "prior, its sign folded by the symmetry (w, z) -> (-w, -z). dG_S/dRhat = -R + "
+               "E[w* <w>] and dG_S/dqhat = (q - E_{w*,z} <w>^2)/2 (Stein's lemma on z), checked "
+               "against sympy's derivative (mpmath, 20 digits).",
+               [check_numeric(gauss_avg(self.log_partition_plain(hm), z),
+                              gauss_avg(self.log_partition_plain(h1), z), syms, samples[:1],
+                              1e-15,
+                              "E_z log Z(sqrt(qhat) z - Rhat a) = E_z log Z(sqrt(qhat) z + "
+                              "Rhat a)", dps=20)]
+               + [check_symbolic(sp.diff(G_S, s_) - mom[s_], f"dG_S/d{s_} = {mom[s_]}")
+                  for s_ in (q, R)]
+               + [check_numeric(sp.diff(G_S, s_), mom[s_], syms_m, pts, 1e-15,
+                                f"dG_S/d{s_} equals the declared moment", dps=20)
+                  for s_ in (qhat, Rhat)],
+               G_S_teacher=G_S)
         return G_S
 
     def pairings(self, teacher=False):
         # q <- from dphi/dqhat = (q - E<w>^2)/2 with c = -2: T_q = E<w>^2 (free of q);
         # qhat <- from dphi/dq = qhat/2 + alpha dG_E/dq with c = -2: T_qhat = -2 alpha dG_E/dq.
-        self._check_teacher(teacher)
-        return [Pairing(q, qhat, sp.S(-2)), Pairing(qhat, q, sp.S(-2))]
+        # With a teacher (as the Ising block): R <- R + dphi/dRhat = E[w* <w>], Rhat <- Rhat +
+        # dphi/dR = alpha dG_E/dR.
+        out = [Pairing(q, qhat, sp.S(-2)), Pairing(qhat, q, sp.S(-2))]
+        return out + [Pairing(R, Rhat, sp.S(1)), Pairing(Rhat, R, sp.S(1))] if teacher else out
 
     def moments(self, teacher=False):
-        self._check_teacher(teacher)
-        return {q: qhat / 2, qhat: (q - gauss_avg(self.posterior_mean() ** 2, z)) / 2}
+        if not teacher:
+            return {q: qhat / 2, qhat: (q - gauss_avg(self.posterior_mean() ** 2, z)) / 2}
+        a = 1 / sp.sqrt(rho)
+        m0, m1 = self.posterior_mean(), self.posterior_mean(self.field(Rhat * a))
+        r = self._sub(rho)
+        return {q: qhat / 2, R: -Rhat,
+                qhat: (q - (1 - r) * gauss_avg(m0 ** 2, z) - r * gauss_avg(m1 ** 2, z)) / 2,
+                Rhat: -R + r * self._sub(a) * gauss_avg(m1, z)}
 
     def domain(self, values):
-        qq, qh = values.get(q), values.get(qhat)
+        qq, qh, rr = values.get(q), values.get(qhat), values.get(R, 0.0)
         r = values.get(rho, 0.5) if self.rho is rho else float(self.rho)
-        return bool(0.0 < qq < 1.0 and qh > 0.0 and 0.0 < r <= 1.0)
+        return bool(0.0 < qq < 1.0 and qh > 0.0 and rr * rr < qq and 0.0 < r <= 1.0)
 
     def single_site(self, values):
         """(support, probabilities) of one weight at ``values`` (rho by symbol)."""
