@@ -3,8 +3,8 @@
 Each check is a function of a block (or of a stored derivation) and a seeded
 ``numpy.random.Generator``; it returns a list of ``theory.derivation.Check`` (``passed`` with a
 one-line ``detail`` and the worst error) or raises ``BlockContractError`` with a message naming
-the block and what of the contract is missing. ``run(block, rng)`` runs every check that applies
-to a block; ``tests/theory/blocks/test_checks.py`` runs them over ``theory.blocks.BLOCKS`` and
+the block and what of the contract is missing. ``run(block, rng, labels)`` runs every check
+that applies to a block (``checks_for`` lists them by kind); ``tests/theory/blocks/test_checks.py`` runs them over ``theory.blocks.BLOCKS`` and
 over every registered model, so a block added to ``BLOCKS`` is checked by the next test run.
 
 Contract for block authors (what the checks read, and what they verify)
@@ -62,13 +62,14 @@ Channel (``kind == "channel"``), checked on every label model of ``BLOCKS``
     A_y(t) = P(y|t) (to 1e-20) and the conjugates agree, mhat = dG_E/dR equals
     qhat = -2 dG_E/dq (relative 1e-12 at 25 digits): the Nishimori identity m = q, mhat = qhat
     holds on the Bayes-optimal line.
-
   * ``channel_bayes`` (a channel with ``partition(d, labels)``, the Bayes posterior on the
     Nishimori line, with label models that have the GLM ``partition``): sum_y Z(y) = 1 (1e-15);
     the Nishimori identity 2 dPsi_out/dq = E_xi sum_y Z(y) (d log Z(y)/d omega)^2, i.e.
     mhat = qhat (relative 1e-10, 20 digits); Psi_out against a Monte Carlo over xi,
     nu = sqrt(q) xi + sqrt(1-q) z and y from the label sampler (200000 draws, 5 se).
   * Channels with none of these hooks (the Moreau/ERM channels today) get no channel check.
+
+Data model (``kind == "data"``): no generic check yet.
 
 Assembled models
   * ``model_kernels(derivation, call, inside, rng)``: every kernel of a stored derivation
@@ -89,7 +90,6 @@ from __future__ import annotations
 
 import inspect
 import warnings
-from dataclasses import dataclass
 
 import mpmath as mp
 import numpy as np
@@ -641,6 +641,19 @@ def checks_for(block):
     if kind == "data":
         return ()
     raise BlockContractError(f"block {getattr(block, 'name', block)!r}: unknown kind {kind!r}")
+
+
+def run(block, rng, labels=()) -> list[Check]:
+    """Every generic check of ``block``; a channel is checked on each of ``labels`` (label-model
+    instances)."""
+    out = []
+    for check in checks_for(block):
+        if block.kind == "channel":
+            for lab in labels:
+                out += check(block, lab, rng)
+        else:
+            out += check(block, rng)
+    return out
 
 
 def failures(checks) -> list[str]:
