@@ -174,6 +174,14 @@ register(NumbaSpecial("GH", "gh", _SPECIAL, ((-37.0, 1.0e4),), (
     Piece("below domain [-40,-37]", 300, independent(uniform(-40.0, -37.0)), in_domain=False),
 ), _RTOL_GAUSS))
 
+# log(2 cosh x) = |x| + log1p(exp(-2|x|)): two roundings, no cancellation (both terms >= 0).
+register(NumbaSpecial("LogCosh2", "logcosh2", _SPECIAL, ((-1.0e6, 1.0e6),), (
+    Piece("core [-5,5]", 2000, independent(uniform(-5.0, 5.0))),
+    Piece("small |x| 1e-12..1", 500, independent(both_signs(1e-12, 1.0))),
+    Piece("moderate 5<|x|<40", 1000, independent(both_signs(5.0, 40.0))),
+    Piece("large 10**U(1,6)", 1000, independent(log_uniform(1.0, 6.0, -1.0))),
+    Piece("large positive 10**U(1,6)", 1000, independent(log_uniform(1.0, 6.0))),
+), 1e-15, exp_guard=False))
 
 # --- proximal operators (numerics/prox.py; MoreauLogistic is lowered to explicit()) --------------
 

@@ -33,7 +33,7 @@ from typing import Callable
 
 import sympy as sp
 
-from . import gaussian, prox, spectra
+from . import gaussian, prox, spectra, spins
 
 
 @dataclass(frozen=True)
@@ -110,6 +110,8 @@ for _record in (
                     always_import=True),
     SpecialFunction("GH", gaussian.GH, gaussian.mp_gh, "gh", _NUMERICS + "special",
                     always_import=True),
+    SpecialFunction("LogCosh2", spins.LogCosh2, spins.mp_logcosh2, "logcosh2",
+                    _NUMERICS + "special"),
     SpecialFunction("ProxLogistic", prox.ProxLogistic, prox._mp_prox_logistic,
                     "prox_logistic", _NUMERICS + "prox"),
     SpecialFunction("MoreauLogistic", prox.MoreauLogistic, prox._mp_moreau_logistic),

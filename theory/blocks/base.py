@@ -20,6 +20,7 @@ replicas, so the student field of one replica is h = sqrt(q) t + sqrt(1-q) z.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -141,7 +142,10 @@ class LabelModel(Block):
     a teacher overlap R at all (random labels do not); ``symmetric``: P(-y | -t) = P(y | t), which
     lets a channel fold the sum over y into twice the y = +1 term; ``at_q_one(y, t, R)``: the same
     at q = 1; ``sample(rng, nu, values)``: labels for teacher fields nu (simulation; ``values``
-    the model's parameter values by name).
+    the model's parameter values by name). ``nu`` is an array or a ``TeacherField``, which
+    draws the teacher from the same stream only when ``teacher_field(nu)`` first asks for it:
+    a label model that never looks at the teacher (random labels, all facts) draws none, and
+    the order of the draws is the order in which ``sample`` asks for them.
     """
 
     kind = "labels"
@@ -186,6 +190,30 @@ class LabelModel(Block):
     def describe_partition(self, arg: str) -> str:
         """P(+1 | .) written out for steps, with ``arg`` the argument of the rule's H."""
         raise NotImplementedError
+
+
+class TeacherField:
+    """Teacher fields nu = X w*/sqrt(N) of ``n`` samples, drawn on first use: ``draw()`` returns
+    the teacher w* (from the caller's stream, at that moment). ``len`` is the number of samples;
+    ``teacher_field`` resolves it to the array (numerics/simulation/blocks.py draws instances
+    through it)."""
+
+    def __init__(self, X, draw):
+        self.X, self._draw, self.w_star, self._nu = X, draw, None, None
+
+    def __len__(self):
+        return len(self.X)
+
+    def __call__(self):
+        if self._nu is None:
+            self.w_star = self._draw()
+            self._nu = self.X @ self.w_star / math.sqrt(self.X.shape[1])
+        return self._nu
+
+
+def teacher_field(nu):
+    """The teacher fields as an array (``nu`` an array or a ``TeacherField``)."""
+    return nu() if callable(nu) else nu
 
 
 class Channel(Block):

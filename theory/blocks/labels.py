@@ -12,7 +12,7 @@ import sympy as sp
 from ..derivation import Parameter
 from ..evaluate import check_numeric
 from ..gaussian import H, gauss_integral
-from .base import LabelModel
+from .base import LabelModel, teacher_field
 from .symbols import R, q, t, z
 
 eps = sp.Symbol("eps", nonnegative=True)
@@ -55,7 +55,7 @@ class SignTeacher(LabelModel):
         return out
 
     def sample(self, rng, nu, values=None):
-        return np.where(nu >= 0, 1.0, -1.0)
+        return np.where(teacher_field(nu) >= 0, 1.0, -1.0)
 
     def likelihood(self, y, nu):
         return sp.Heaviside(y * nu)
@@ -109,11 +109,17 @@ class RulesAndFacts(LabelModel):
         return out
 
     def sample(self, rng, nu, values=None):
-        """Rules from the base model; each sample is a fact with probability eps (the fact mask
-        and the coins are drawn first, so a seed gives the same split at every eps)."""
-        fact = rng.random(len(nu)) < (values or {}).get("eps", 0.0)
+        """Rules from the base model; each sample is a fact with probability eps. Draw order:
+        the coins (the facts' labels), then the rules (the teacher, when ``nu`` draws it), then
+        the fact mask; at eps = 1 only the coins, so the labels are those of ``RandomLabels``
+        from the same stream, and a seed gives the same coins and mask at every eps < 1."""
+        e = (values or {}).get("eps", 0.0)
         coin = np.where(rng.random(len(nu)) < 0.5, 1.0, -1.0)
-        return np.where(fact, coin, self.rule.sample(rng, nu, values))
+        if e >= 1.0:
+            return coin
+        rule = self.rule.sample(rng, nu, values)
+        fact = rng.random(len(nu)) < e
+        return np.where(fact, coin, rule)
 
     def likelihood(self, y, nu):
         return (1 - eps) * self.rule.likelihood(y, nu) + eps / 2

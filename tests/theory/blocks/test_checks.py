@@ -135,15 +135,13 @@ def test_rademacher_bernoulli_reduces_to_ising():
         for pt in [(0.3, 0.5), (0.7, 4.0), (0.9, 30.0)]:
             assert abs(mp_function(G - ising, [q, qhat])(*pt)) < 1e-20
             assert abs(mp_function(mom - tanh_mom, [q, qhat])(*pt)) < 1e-20
-    try:
-        from memgenkit.theory.blocks.priors.ising import Ising
-    except ImportError:
-        return
-    # the Ising block (another helper's) may use the counting measure: G_S differs by log 2
+    from memgenkit.theory.blocks.priors.ising import Ising
+    # the Ising block uses the counting measure (log 2cosh): G_S differs by log 2
     gi = Ising().entropic(Derivation("t", "t", "", [], []), False)
     with mp.workdps(25):
         diffs = [mp_function(G - gi, [q, qhat])(*pt) for pt in [(0.3, 0.5), (0.7, 4.0)]]
-    assert abs(diffs[0] - diffs[1]) < 1e-20 and min(abs(diffs[0]), abs(diffs[0] + mp.log(2))) < 1e-20
+        assert abs(diffs[0] - diffs[1]) < 1e-20
+        assert min(abs(diffs[0]), abs(diffs[0] + mp.log(2))) < 1e-20
 
 
 def test_rademacher_bernoulli_stable_at_large_qhat():
@@ -178,7 +176,8 @@ def test_rademacher_bernoulli_stable_at_large_qhat():
 
 def test_rademacher_bernoulli_teacher_reduces_to_ising():
     """With a teacher at rho = 1: G_S = -qhat(1-q)/2 - R Rhat + E_z log cosh(sqrt(qhat) z +
-    Rhat), the Ising prior's teacher branch (probability measure), at 25 digits."""
+    Rhat), the Ising prior's teacher branch (probability measure), at 25 digits; the Ising
+    block's own G_S (counting measure) is the same plus log 2."""
     import mpmath as mp
 
     from memgenkit.theory.blocks.symbols import R, Rhat
@@ -190,6 +189,13 @@ def test_rademacher_bernoulli_teacher_reduces_to_ising():
         f = mp_function(G - ising, [q, qhat, R, Rhat])
         for pt in [(0.3, 0.5, 0.2, 0.4), (0.7, 4.0, -0.6, -1.3)]:
             assert abs(f(*pt)) < 1e-20
+    from memgenkit.theory.blocks.priors.ising import Ising
+    gi = Ising().entropic(Derivation("t", "t", "", [], []), True)
+    with mp.workdps(25):
+        f = mp_function(G - gi, [q, qhat, R, Rhat])
+        for pt in [(0.3, 0.5, 0.2, 0.4), (0.7, 4.0, -0.6, -1.3)]:
+            # the Ising block counts configurations (log 2cosh): the measures differ by log 2
+            assert abs(f(*pt) + mp.log(2)) < 1e-20
 
 
 # -- each check can fail ----------------------------------------------------------------------------

@@ -6,7 +6,7 @@ import sympy as sp
 from ...derivation import Parameter
 from ...evaluate import check_numeric, check_symbolic
 from ...free_entropy import replica_limit_check
-from ...gaussian import H, LogH, gauss_avg, gauss_integral
+from ...gaussian import GH, H, LogH, gauss_avg, gauss_integral
 from ..base import Channel
 from ..symbols import R, q, t, z
 
@@ -86,6 +86,26 @@ class Margin(Channel):
         if type(labels) in (RulesAndFacts, LabelNoise) and type(labels.rule) is SignTeacher:
             return {kappa: 0.0, labels.parameters[0].symbol: 0.0}
         return None
+
+    def replicon_moment(self, d, labels):
+        """sum_y E_t P(y|t) (d^2/domega^2 log H((kappa - y omega)/sqrt(1-q)))^2 at omega =
+        sqrt(q) t: the channel's factor of the replicon (its second derivative in the cavity mean
+        omega, squared). For a symmetric label model the y = -1 term is the y = +1 term under
+        t -> -t."""
+        om = sp.Symbol("omega", real=True)
+        sec = {y: sp.diff(LogH((kappa - y * om) / sp.sqrt(1 - q)), om, 2).subs(om, sp.sqrt(q) * t)
+               for y in (1, -1)}
+        r = R if labels.teacher else sp.S(0)
+        P = {y: labels.conditional(y, t, q, r) for y in (1, -1)}
+        m = 2 * gauss_avg(P[1] * sec[1]**2, t) if labels.symmetric else sum(
+            gauss_avg(P[y] * sec[y]**2, t) for y in (1, -1))
+        u = (kappa - sp.sqrt(q) * t) / sp.sqrt(1 - q)
+        d.step("replicon factor of the channel",
+               "d^2/domega^2 log H((kappa - omega)/sqrt(1-q)) = -GH(u)(GH(u) - u)/(1-q), u = "
+               "(kappa - sqrt(q) t)/sqrt(1-q); its square averaged over the labels and t.",
+               [check_symbolic(sec[1] + GH(u) * (GH(u) - u) / (1 - q),
+                               "second derivative of log H in omega")], M_out=m)
+        return m
 
     def q_to_one(self, d, labels, teacher=True):
         """lim_{q->1} 2(1-q) G_E = -I(R), I(R) = 2 int_{-oo}^{kappa} Dt P(+1|t)|_{q=1} (kappa-t)^2.
