@@ -16,16 +16,19 @@ from .data import Isotropic, RandomFeatures
 from .labels import LabelNoise, RandomLabels, RulesAndFacts, SignTeacher
 from .priors.gaussian import Gaussian
 from .priors.ising import Ising
+from .priors.rademacher_bernoulli import RademacherBernoulli
 from .priors.spherical import Spherical
 
 __all__ = ["Block", "Channel", "DataModel", "LabelModel", "Pairing", "Prior", "Margin",
            "LabelNoise", "RandomLabels", "RulesAndFacts", "SignTeacher", "Spherical", "Ising",
-           "BLOCKS", "BayesPosterior", "Gaussian", "Isotropic", "Moreau", "RandomFeatures"]
+           "BLOCKS", "BayesPosterior", "Gaussian", "Isotropic", "Moreau", "RandomFeatures",
+           "RademacherBernoulli"]
 
 # Every block the generic checks run on, by name (a factory, so each check gets a fresh one).
 BLOCKS = {
     "spherical": Spherical,
     "ising": Ising,
+    "rademacher-bernoulli": RademacherBernoulli,
     "margin": Margin,
     "sign-teacher": SignTeacher,
     "rules-and-facts": RulesAndFacts,

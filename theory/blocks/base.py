@@ -23,6 +23,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+import numpy as np
+
 
 class Block:
     """One building block. ``kind`` is "prior", "channel", "labels" or "data"."""
@@ -35,6 +37,35 @@ class Block:
 
     def describe(self) -> str:
         return (self.__doc__ or self.name).strip().splitlines()[0]
+
+    def sample_parameters(self, rng) -> dict:
+        """{symbol: value}: each of the block's parameters drawn (seeded ``rng``) from its
+        declared range (the generic checks' sample points)."""
+        return {p.symbol: draw_in_range(rng, p.lower, p.upper) for p in self.parameters}
+
+
+def draw_in_range(rng, lower, upper) -> float:
+    """A value strictly inside [lower, upper] (None: unbounded): uniform on a bounded range,
+    lower + log-uniform(0.05, 3) on a half line, uniform(-2, 2) on the real line. Strictly inside,
+    so open and closed ends are both respected."""
+    if lower is not None and upper is not None:
+        return float(rng.uniform(lower + 0.02 * (upper - lower), upper - 0.02 * (upper - lower)))
+    if lower is not None:
+        return float(lower + np.exp(rng.uniform(np.log(0.05), np.log(3.0))))
+    if upper is not None:
+        return float(upper - np.exp(rng.uniform(np.log(0.05), np.log(3.0))))
+    return float(rng.uniform(-2.0, 2.0))
+
+
+def overlap_point(rng, teacher: bool) -> dict:
+    """(q, R) with 0 < q < 1 and R^2 < q (R only with a teacher): the replica-field overlaps a
+    label model or channel is evaluated at in the generic checks."""
+    from .symbols import R, q
+    qq = float(rng.uniform(0.1, 0.9))
+    out = {q: qq}
+    if teacher:
+        out[R] = float(rng.uniform(-0.9, 0.9) * np.sqrt(qq))
+    return out
 
 
 @dataclass
@@ -86,6 +117,22 @@ class Prior(Block):
     def sample(self, rng, N: int):
         raise NotImplementedError
 
+    def sample_point(self, rng, teacher: bool = False, tries: int = 2000) -> dict:
+        """A random point {symbol: value} of the declared domain: the block's parameters from
+        their ranges, then each order parameter from a generic box (positive symbols
+        log-uniform on [e^-2.5, e^1.5], others uniform on (-1.5, 1.5)), kept when ``domain``
+        accepts it. A prior with a narrow domain overrides this."""
+        values = self.sample_parameters(rng)
+        theta = self.order_parameters(teacher)
+        for _ in range(tries):
+            for th in theta:
+                values[th] = (float(np.exp(rng.uniform(-2.5, 1.5))) if th.is_positive
+                              else float(rng.uniform(-1.5, 1.5)))
+            if self.domain(values):
+                return values
+        raise ValueError(f"prior {self.name!r}: no point of its domain found in {tries} draws; "
+                         "define sample_point")
+
 
 class LabelModel(Block):
     """P(y | t): the label distribution given the replica field t, for y = +-1.
@@ -117,6 +164,11 @@ class LabelModel(Block):
 
     def sample(self, rng, nu, values=None):
         raise NotImplementedError
+
+    def sample_point(self, rng) -> dict:
+        """(q, R) with R^2 < q < 1 (R only with a teacher) and the parameters from their
+        ranges."""
+        return {**overlap_point(rng, self.teacher), **self.sample_parameters(rng)}
 
     # Generalized-linear-model forms (theory/blocks/glm.py, channels/moreau.py, channels/bayes.py).
     def likelihood(self, y, nu):
@@ -172,6 +224,17 @@ class Channel(Block):
 
     def energetic(self, d, labels: LabelModel):
         raise NotImplementedError
+
+    # Optional, for the generic checks (theory/blocks/checks.py):
+    # ``student_average(d) -> {y: A_y(t)}``: E_z of the per-sample factor at the replica field t,
+    #   when G_E = sum_y E_t P(y|t) log A_y(t);
+    # ``factor(y, h, values) -> array``: the per-sample factor at student fields h (numpy);
+    # ``bayes_point(labels) -> dict | None``: parameter values at which the channel is the label
+    #   model's own likelihood (Bayes-optimal, Nishimori), None where it never is.
+
+    def sample_point(self, rng, labels: LabelModel) -> dict:
+        """A point for the channel on ``labels``: (q, R), label and channel parameters."""
+        return {**labels.sample_point(rng), **self.sample_parameters(rng)}
 
 
 class DataModel(Block):

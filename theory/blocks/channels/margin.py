@@ -71,6 +71,22 @@ class Margin(Channel):
                G_E=G_E)
         return G_E
 
+    def factor(self, y, h, values=None):
+        """The per-sample factor theta(y h - kappa) at student fields ``h`` (generic checks)."""
+        import numpy as np
+        k = float((values or {}).get(kappa, 0.0))
+        return (np.asarray(y) * np.asarray(h) >= k).astype(float)
+
+    def bayes_point(self, labels):
+        """At kappa = 0 on a noiseless sign teacher the constraint y h >= 0 is the teacher's own
+        likelihood theta(y nu): the Gardner volume is then the Bayes posterior (Gibbs learning)."""
+        from ..labels import LabelNoise, RulesAndFacts, SignTeacher
+        if type(labels) is SignTeacher:
+            return {kappa: 0.0}
+        if type(labels) in (RulesAndFacts, LabelNoise) and type(labels.rule) is SignTeacher:
+            return {kappa: 0.0, labels.parameters[0].symbol: 0.0}
+        return None
+
     def replicon_moment(self, d, labels):
         """sum_y E_t P(y|t) (d^2/domega^2 log H((kappa - y omega)/sqrt(1-q)))^2 at omega =
         sqrt(q) t: the channel's factor of the replicon (its second derivative in the cavity mean

@@ -1,0 +1,373 @@
+"""The generic block checks (theory/blocks/checks.py) over every block in BLOCKS and every
+registered model, and proof that each check can fail: deliberately broken toy blocks are
+rejected.
+
+Seeds are fixed per (check, block), so a pass is reproducible; the tolerances are the checks'
+own (5 standard errors for Monte Carlo, 25-digit agreement for identities).
+"""
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+import sympy as sp
+
+from memgenkit.theory import registry
+from memgenkit.theory.blocks import BLOCKS
+from memgenkit.theory.blocks import checks as C
+from memgenkit.theory.blocks.base import Pairing
+from memgenkit.theory.blocks.labels import SignTeacher
+from memgenkit.theory.blocks.priors.rademacher_bernoulli import RademacherBernoulli, rho
+from memgenkit.theory.blocks.symbols import q, qhat, z
+from memgenkit.theory.derivation import Derivation, load_json
+from memgenkit.theory.gaussian import gauss_avg
+
+DERIVATIONS = Path(__file__).resolve().parents[3] / "derivations"
+
+
+def _rng(*names):
+    return np.random.default_rng(zlib.crc32("/".join(names).encode()))
+
+
+def _kind(name):
+    return BLOCKS[name]().kind
+
+
+PRIORS = [n for n in BLOCKS if _kind(n) == "prior"]
+LABELS = [n for n in BLOCKS if _kind(n) == "labels"]
+CHANNELS = [n for n in BLOCKS if _kind(n) == "channel"]
+
+
+def _assert_all(checks):
+    bad = C.failures(checks)
+    assert not bad, "\n".join(bad)
+
+
+# -- every block ------------------------------------------------------------------------------------
+@pytest.mark.parametrize("check", C.PRIOR_CHECKS, ids=lambda f: f.__name__)
+@pytest.mark.parametrize("name", PRIORS)
+def test_prior(name, check):
+    _assert_all(check(BLOCKS[name](), _rng(name, check.__name__)))
+
+
+@pytest.mark.parametrize("check", C.LABEL_CHECKS, ids=lambda f: f.__name__)
+@pytest.mark.parametrize("name", LABELS)
+def test_labels(name, check):
+    _assert_all(check(BLOCKS[name](), _rng(name, check.__name__)))
+
+
+@pytest.mark.parametrize("check", C.CHANNEL_CHECKS, ids=lambda f: f.__name__)
+@pytest.mark.parametrize("labels", LABELS)
+@pytest.mark.parametrize("name", CHANNELS)
+def test_channel(name, labels, check):
+    _assert_all(check(BLOCKS[name](), BLOCKS[labels](), _rng(name, labels, check.__name__)))
+
+
+def test_every_block_has_checks():
+    for name, factory in BLOCKS.items():
+        block = factory()
+        assert block.kind in ("prior", "labels", "channel", "data"), name
+        assert C.checks_for(block) or block.kind == "data"
+
+
+# -- every registered model's kernels -----------------------------------------------------------------
+@pytest.fixture(scope="module")
+def api():
+    from memgenkit.numerics import api
+    return api
+
+
+def _derivation(model):
+    return load_json((DERIVATIONS / f"{registry.stem(model)}.json").read_text())
+
+
+def _kernel_cases():
+    """(model, [kernels]) per model: the cheap kernels together, each costly one (kernel_cost
+    > 10, an implicit operator under quadrature) on its own and marked slow."""
+    cases = []
+    for model in registry.MODELS:
+        ks = _derivation(model)["kernels"]
+        cheap = [k["name"] for k in ks if C.kernel_cost(k) <= 10]
+        cases.append(pytest.param(model, cheap, id=model))
+        cases += [pytest.param(model, [k["name"]], id=f"{model}-{k['name']}",
+                               marks=pytest.mark.slow) for k in ks if C.kernel_cost(k) > 10]
+    return cases
+
+
+@pytest.mark.parametrize("model,kernels", _kernel_cases())
+def test_model_kernels_match_mpmath(model, kernels, api):
+    """Every kernel of every registered model, compiled vs mpmath at a random point of the
+    declared domains, one point each (under -m slow: the costly kernels too, and 4 points at
+    25 digits for the others)."""
+    d = _derivation(model)
+    m = api.model(model)
+    checks = C.model_kernels(d, m.call, m.inside, _rng("kernels", model, *kernels),
+                             kernels=kernels)
+    assert len(checks) == len(kernels)
+    _assert_all(checks)
+    skipped = [c.detail for c in checks if c.detail.split(": ", 1)[1].startswith("skipped")]
+    assert not skipped, skipped
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("model", list(registry.MODELS))
+def test_model_kernels_match_mpmath_more_points(model, api):
+    d = _derivation(model)
+    m = api.model(model)
+    cheap = [k["name"] for k in d["kernels"] if C.kernel_cost(k) <= 10]
+    _assert_all(C.model_kernels(d, m.call, m.inside, _rng("kernels-slow", model), points=4,
+                                dps=25, kernels=cheap))
+
+
+# -- the Rademacher-Bernoulli prior ---------------------------------------------------------------------
+def test_rademacher_bernoulli_reduces_to_ising():
+    """At rho = 1, G_S equals the Ising prior's -qhat(1-q)/2 + E_z log cosh(sqrt(qhat) z)
+    (probability measure) and the moment is (q - E tanh^2)/2, at 25 digits."""
+    from memgenkit.theory.evaluate import mp_function
+    import mpmath as mp
+    prior = RademacherBernoulli(1)
+    d = Derivation("t", "t", "", [], [])
+    G = prior.entropic(d)
+    ising = prior.ising_limit()
+    mom = prior.moments()[qhat]
+    tanh_mom = (q - gauss_avg(sp.tanh(sp.sqrt(qhat) * z) ** 2, z)) / 2
+    with mp.workdps(25):
+        for pt in [(0.3, 0.5), (0.7, 4.0), (0.9, 30.0)]:
+            assert abs(mp_function(G - ising, [q, qhat])(*pt)) < 1e-20
+            assert abs(mp_function(mom - tanh_mom, [q, qhat])(*pt)) < 1e-20
+    from memgenkit.theory.blocks.priors.ising import Ising
+    # the Ising block uses the counting measure (log 2cosh): G_S differs by log 2
+    gi = Ising().entropic(Derivation("t", "t", "", [], []), False)
+    with mp.workdps(25):
+        diffs = [mp_function(G - gi, [q, qhat])(*pt) for pt in [(0.3, 0.5), (0.7, 4.0)]]
+        assert abs(diffs[0] - diffs[1]) < 1e-20
+        assert min(abs(diffs[0]), abs(diffs[0] + mp.log(2))) < 1e-20
+
+
+def test_rademacher_bernoulli_stable_at_large_qhat():
+    """The stable log Z and <w>_z printed by the kernel printer and run as plain Python (where
+    an overflowing math.exp raises OverflowError) at qhat up to 1e6: finite, and equal to the
+    mpmath value of the plain forms (40 digits)."""
+    import math
+
+    import mpmath as mp
+
+    from memgenkit.numerics.codegen import KernelPrinter
+    prior = RademacherBernoulli()
+    printer = KernelPrinter()
+    src = {name: printer.doprint(e) for name, e in (("logz", prior.log_partition()),
+                                                   ("mean", prior.posterior_mean()))}
+    x, c = sp.sqrt(qhat / rho) * z, qhat / (2 * rho)
+    plain_mean = sp.sqrt(rho) * sp.exp(-c) * sp.sinh(x) / ((1 - rho) + rho * sp.exp(-c) * sp.cosh(x))
+    refs = {"logz": sp.lambdify([z, qhat, rho], prior.log_partition_plain(), "mpmath"),
+            "mean": sp.lambdify([z, qhat, rho], plain_mean, "mpmath")}
+    for qh in (1e2, 1e4, 1e6):
+        for r in (0.05, 0.5, 0.97):
+            for zz in (-3.0, -0.01, 0.0, 0.2, 2.5):
+                env = {"math": math, "z": zz, "qhat": qh, "rho": r}
+                for name, code in src.items():
+                    ours = eval(code, env)
+                    with mp.workdps(40):
+                        ref = refs[name](mp.mpf(zz), mp.mpf(qh), mp.mpf(r))
+                    assert math.isfinite(ours)
+                    assert abs(ours - float(ref)) <= 1e-12 * max(1.0, abs(float(ref))), (
+                        name, qh, r, zz, ours, ref)
+
+
+def test_rademacher_bernoulli_teacher_reduces_to_ising():
+    """With a teacher at rho = 1: G_S = -qhat(1-q)/2 - R Rhat + E_z log cosh(sqrt(qhat) z +
+    Rhat), the Ising prior's teacher branch (probability measure), at 25 digits; the Ising
+    block's own G_S (counting measure) is the same plus log 2."""
+    import mpmath as mp
+
+    from memgenkit.theory.blocks.symbols import R, Rhat
+    from memgenkit.theory.blocks.priors.rademacher_bernoulli import _logcosh
+    from memgenkit.theory.evaluate import mp_function
+    G = RademacherBernoulli(1).entropic(Derivation("t", "t", "", [], []), True)
+    ising = -qhat * (1 - q) / 2 - R * Rhat + gauss_avg(_logcosh(sp.sqrt(qhat) * z + Rhat), z)
+    with mp.workdps(25):
+        f = mp_function(G - ising, [q, qhat, R, Rhat])
+        for pt in [(0.3, 0.5, 0.2, 0.4), (0.7, 4.0, -0.6, -1.3)]:
+            assert abs(f(*pt)) < 1e-20
+    from memgenkit.theory.blocks.priors.ising import Ising
+    gi = Ising().entropic(Derivation("t", "t", "", [], []), True)
+    with mp.workdps(25):
+        f = mp_function(G - gi, [q, qhat, R, Rhat])
+        for pt in [(0.3, 0.5, 0.2, 0.4), (0.7, 4.0, -0.6, -1.3)]:
+            # the Ising block counts configurations (log 2cosh): the measures differ by log 2
+            assert abs(f(*pt) + mp.log(2)) < 1e-20
+
+
+# -- each check can fail ----------------------------------------------------------------------------
+class WrongMoment(RademacherBernoulli):
+    """The RB prior with the factor 1/2 of its moment dropped."""
+
+    name = "wrong-moment"
+
+    def moments(self, teacher=False):
+        m = super().moments(teacher)
+        return {**m, qhat: 2 * m[qhat]}
+
+
+class BadSample(RademacherBernoulli):
+    """Weights +-1/sqrt(rho) with probability rho/2 but 0 replaced by 0.5: E w^2 != 1."""
+
+    name = "bad-sample"
+
+    def sample(self, rng, N, values=None):
+        w = super().sample(rng, N, values)
+        return np.where(w == 0, 0.5, w)
+
+
+class NotPermutation(RademacherBernoulli):
+    """Both order parameters updated from the same equation."""
+
+    name = "not-permutation"
+
+    def pairings(self, teacher=False):
+        return [Pairing(q, qhat, sp.S(-2)), Pairing(qhat, qhat, sp.S(-2))]
+
+
+class ZeroPreconditioner(RademacherBernoulli):
+    name = "zero-c"
+
+    def pairings(self, teacher=False):
+        return [Pairing(q, qhat, sp.S(0)), Pairing(qhat, q, sp.S(-2))]
+
+
+class NoCancellation(RademacherBernoulli):
+    """c_q = -1: still a valid map (same fixed points), but q + c dG_S/dqhat keeps q."""
+
+    name = "no-cancellation"
+
+    def pairings(self, teacher=False):
+        return [Pairing(q, qhat, sp.S(-1)), Pairing(qhat, q, sp.S(-2))]
+
+
+class WrongEnsemble(RademacherBernoulli):
+    """Moment and G_S both consistent, but the sampler draws another density (rho/2): the
+    Monte Carlo of the single-site measure must see it."""
+
+    name = "wrong-ensemble"
+
+    def sample(self, rng, N, values=None):
+        r = float((values or {}).get(rho, 0.5)) / 2
+        a = 1 / np.sqrt(r)
+        return rng.choice([0.0, a, -a], size=N, p=[1 - r, r / 2, r / 2])
+
+
+class AsymmetricLabels(SignTeacher):
+    """Declared symmetric but P(+1|t) shifted; P(-1|t) = 1 - P(+1|t) stays normalized."""
+
+    name = "asymmetric"
+
+    def conditional(self, y, t_, q_, R_):
+        p = super().conditional(1, t_ + sp.Rational(1, 3), q_, R_)
+        return p if y == 1 else 1 - p
+
+
+class UnnormalizedLabels(SignTeacher):
+    name = "unnormalized"
+
+    def conditional(self, y, t_, q_, R_):
+        return 0.9 * super().conditional(y, t_, q_, R_)
+
+
+class WrongSampler(SignTeacher):
+    """Formula of the sign teacher, sampler of its flipped labels."""
+
+    name = "wrong-sampler"
+
+    def sample(self, rng, nu, values=None):
+        return -super().sample(rng, nu, values)
+
+
+@pytest.mark.parametrize("block,check,expect", [
+    (WrongMoment(), C.prior_moments, "declared moments"),
+    (BadSample(), C.prior_normalization, "|w|^2/N"),
+    (NotPermutation(), C.prior_pairing, "permutation"),
+    (ZeroPreconditioner(), C.prior_pairing, "non-zero"),
+    (NoCancellation(), C.prior_pairing, "free of theta"),
+    (WrongEnsemble(), C.prior_ensemble, "E_z <w>_z^2"),
+    (AsymmetricLabels(), C.labels_symmetry, "P(-y|-t)"),
+    (UnnormalizedLabels(), C.labels_normalized, "P(+1|t) + P(-1|t) = 1"),
+    (WrongSampler(), C.labels_sampling, "sampled label frequency"),
+], ids=lambda x: getattr(x, "name", getattr(x, "__name__", "")) if not isinstance(x, str) else "")
+def test_broken_block_is_rejected(block, check, expect):
+    """Each toy breaks one part of the contract; the check for that part rejects it (the
+    failure names it)."""
+    kw = {"modes": [False]} if check is C.prior_moments else {}  # the cheaper mode suffices
+    bad = C.failures(check(block, _rng("broken", block.name), **kw))
+    assert any(expect in b for b in bad), bad
+
+
+def test_broken_channel_is_rejected():
+    """A margin channel whose per-sample factor has the wrong margin fails the student-average
+    check; one whose energetic term drops the fold factor 2 fails the Monte Carlo of G_E; one
+    that claims to be Bayes-optimal at kappa = 0.3 fails Nishimori (A_y != P(y|t) and
+    mhat != qhat)."""
+    from memgenkit.theory.blocks import Margin
+
+    class WrongFactor(Margin):
+        def factor(self, y, h, values=None):
+            return (np.asarray(y) * np.asarray(h) >= 0.3).astype(float)
+
+    class HalfEnergetic(Margin):
+        def energetic(self, d, labels, samples=()):
+            return super().energetic(d, labels, samples) / 2
+
+    class ClaimsBayes(Margin):
+        def bayes_point(self, labels):
+            from memgenkit.theory.blocks.channels.margin import kappa
+            return {kappa: 0.3}
+
+    rng = _rng("broken", "channel")
+    assert C.failures(C.channel_student_average(WrongFactor(), SignTeacher(), rng))
+    assert C.failures(C.channel_energetic(HalfEnergetic(), SignTeacher(), rng))
+    bad = C.failures(C.channel_nishimori(ClaimsBayes(), SignTeacher(), rng))
+    assert len(bad) == 2, bad
+
+
+def test_broken_bayes_channel_is_rejected():
+    """A Bayes channel whose Psi_out is off by 10% fails Nishimori and the Monte Carlo; one
+    whose partition is not normalized fails sum_y Z(y) = 1."""
+    from memgenkit.theory.blocks import BayesPosterior
+
+    class Scaled(BayesPosterior):
+        def energetic(self, d, labels, samples=()):
+            return 1.1 * super().energetic(d, labels, samples)
+
+    class Unnormalized(SignTeacher):
+        def partition(self, y, omega, V):
+            return 0.9 * super().partition(y, omega, V)
+
+    bad = C.failures(C.channel_bayes(Scaled(), SignTeacher(), _rng("broken", "bayes")))
+    assert len(bad) == 2 and "Nishimori" in bad[0] and "Monte Carlo" in bad[1], bad
+    bad = C.failures(C.channel_bayes(BayesPosterior(), Unnormalized(), _rng("broken", "bayes")))
+    assert any("Z(+1) + Z(-1) = 1" in b for b in bad), bad
+
+
+def test_broken_kernel_is_rejected():
+    """A compiled kernel off by 1e-8 relative is caught by the kernel check."""
+    d = load_json((DERIVATIONS / "raf_gardner.json").read_text())
+    from memgenkit.numerics import api
+    m = api.model("raf-gardner")
+
+    def call(name, x, p):
+        return m.call(name, x, p) * (1 + 1e-8)
+
+    assert C.failures(C.model_kernels(d, call, m.inside, _rng("broken", "kernel"),
+                                      kernels=["observables"]))
+
+
+def test_contract_errors_are_clear():
+    class NoTeacherMode(RademacherBernoulli):
+        name = "no-modes"
+
+        def order_parameters(self, teacher=False):
+            raise ValueError("none")
+
+    with pytest.raises(C.BlockContractError, match="no-modes"):
+        C.prior_moments(NoTeacherMode(), _rng("x"))
+    with pytest.raises(C.BlockContractError, match="unknown kind"):
+        C.checks_for(object())

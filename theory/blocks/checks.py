@@ -1,0 +1,660 @@
+"""Generic checks: every block, and every assembled model, checked without new code.
+
+Each check is a function of a block (or of a stored derivation) and a seeded
+``numpy.random.Generator``; it returns a list of ``theory.derivation.Check`` (``passed`` with a
+one-line ``detail`` and the worst error) or raises ``BlockContractError`` with a message naming
+the block and what of the contract is missing. ``run(block, rng, labels)`` runs every check
+that applies to a block (``checks_for`` lists them by kind); ``tests/theory/blocks/test_checks.py`` runs them over ``theory.blocks.BLOCKS`` and
+over every registered model, so a block added to ``BLOCKS`` is checked by the next test run.
+
+Contract for block authors (what the checks read, and what they verify)
+-----------------------------------------------------------------------
+
+Every block: ``name``; ``parameters`` (``Parameter`` with its range; points are drawn strictly
+inside by ``Block.sample_parameters``).
+
+Prior (``kind == "prior"``)
+  * ``order_parameters(teacher)``, ``entropic(d, teacher)`` (G_S, steps recorded on ``d``),
+    ``pairings(teacher)``, ``moments(teacher)``, ``domain(values)``, ``sample(rng, N[, values])``;
+    ``sample_point(rng, teacher)`` (the base draws from a box and keeps what ``domain`` accepts).
+    A teacher mode that is not derived raises ``ValueError``/``NotImplementedError`` from
+    ``order_parameters`` and is skipped.
+  * ``prior_moments``: every declared moment equals sympy's dG_S/dsigma, evaluated with mpmath
+    at 20 digits at 2 random domain points per teacher mode; relative tolerance 1e-15 (the
+    quadrature of the two integrals, not the algebra, sets the floor).
+  * ``prior_pairing``: the pairing uses every order parameter once as theta and once as sigma
+    (a permutation) and every c is non-zero at the sample points. These are the two conditions
+    under which the map theta <- theta + c F_sigma has exactly the stationary points as fixed
+    points, whatever the channel; the identity T - theta = c F_sigma itself is verified
+    symbolically by ``FreeEntropy.fixed_point_map`` when a model is derived. Also: the entropic
+    part theta + c dG_S/dsigma of each row is free of theta (its sympy derivative in theta,
+    evaluated with mpmath, <= 1e-10), the cancellation c is chosen for.
+  * ``prior_normalization``: ``sample(rng, 20000)`` has |w|^2/N = 1 within 5 standard errors
+    of the sampled w^2 (plus 1e-10: a prior normalized exactly has no spread).
+  * ``prior_ensemble`` (a Legendre prior: order parameters [q, qhat] with random labels): the
+    single-site measure is P(w) exp(sqrt(qhat) z w - qhat w^2/2) and dG_S/dqhat =
+    (q - E_z <w>_z^2)/2. Checked by Monte Carlo from the prior's own sampler only: <w>_z is the
+    tilted average over a sampled prior population (self-normalized weights), E_z over
+    standard Gaussian z; 8 independent batches give the mean and its standard error; passes
+    within 5 se.
+
+Label model (``kind == "labels"``)
+  * ``conditional(y, t, q, R)``, ``teacher``, ``symmetric``, ``sample(rng, nu, values)``
+    (``values`` by parameter name), ``sample_point(rng)``.
+  * ``labels_normalized``: P(+1|t) + P(-1|t) = 1 (to 1e-25) and 0 <= P <= 1 at 3 points x 5 t.
+  * ``labels_symmetry`` (where ``symmetric``): P(-y|-t) = P(y|t) (to 1e-25).
+  * ``labels_sampling``: at 4 values of t, 20000 teacher fields nu | t ~ N(R t/sqrt(q),
+    1 - R^2/q) are labelled by ``sample``; the frequency of y = +1 matches P(+1|t) within 5
+    binomial standard errors (the law after conditioning, i.e. the sampler and the formula
+    describe the same model); and the unconditioned frequency (nu ~ N(0, 1)) against
+    E_t P(+1|t), within 5 se.
+
+Channel (``kind == "channel"``), checked on every label model of ``BLOCKS``
+  * ``energetic(d, labels, samples)``; optional ``student_average(d) -> {y: A_y(t)}`` (G_E =
+    sum_y E_t P(y|t) log A_y(t)), ``factor(y, h, values)`` (the per-sample factor, numpy),
+    ``bayes_point(labels)`` (parameter values at which the channel is the labels' likelihood).
+  * ``channel_student_average``: A_y(t) against the mean of ``factor`` over 40000 student
+    fields h = sqrt(q) t + sqrt(1-q) z, at 3 values of t, within 5 se.
+  * ``channel_energetic``: G_E (the channel's y-folded form) against a direct Monte Carlo over
+    the sample: t ~ N(0, 1), nu | t, y from the label model's sampler, log A_y(t); 200000
+    draws, within 5 se. This checks the fold over y and the label conditioning together.
+  * ``channel_nishimori`` (where ``bayes_point`` is not None): at R = q and the Bayes point,
+    A_y(t) = P(y|t) (to 1e-20) and the conjugates agree, mhat = dG_E/dR equals
+    qhat = -2 dG_E/dq (relative 1e-12 at 25 digits): the Nishimori identity m = q, mhat = qhat
+    holds on the Bayes-optimal line.
+  * ``channel_bayes`` (a channel with ``partition(d, labels)``, the Bayes posterior on the
+    Nishimori line, with label models that have the GLM ``partition``): sum_y Z(y) = 1 (1e-15);
+    the Nishimori identity 2 dPsi_out/dq = E_xi sum_y Z(y) (d log Z(y)/d omega)^2, i.e.
+    mhat = qhat (relative 1e-10, 20 digits); Psi_out against a Monte Carlo over xi,
+    nu = sqrt(q) xi + sqrt(1-q) z and y from the label sampler (200000 draws, 5 se).
+  * Channels with none of these hooks (the Moreau/ERM channels today) get no channel check.
+
+Data model (``kind == "data"``): no generic check yet.
+
+Assembled models
+  * ``model_kernels(derivation, call, inside, rng)``: every kernel of a stored derivation
+    (``derivation.load_json``) against the mpmath evaluation of its stored expressions, at
+    random points: parameters from the derivation's declared ranges, order parameters from a box
+    filtered by the model's ``inside``, other inputs from a generic draw by their sympy
+    assumptions (a point is kept when the mpmath reference is finite and real, up to 25 draws;
+    a kernel with no such point is reported as skipped). ``call(kernel, x, p)`` is the compiled
+    kernel (numerics); this module imports nothing from numerics/. Tolerance: relative 1e-9,
+    absolute 1e-11 (the compiled quadrature's accuracy contract).
+
+A symbol that a block's expressions use but that is neither an order parameter nor one of the
+block's ``parameters`` is fixed at 0.7 (0.3 if it may be negative) with a
+``BlockContractWarning``: declare it to have it drawn. Every draw comes from the caller's seeded
+generator.
+"""
+from __future__ import annotations
+
+import inspect
+import warnings
+
+import mpmath as mp
+import numpy as np
+import sympy as sp
+
+from ..derivation import Check, Derivation
+from ..evaluate import mp_function
+from .base import draw_in_range
+from .symbols import R, q, qhat, t, z
+
+
+class BlockContractError(ValueError):
+    """A block lacks (or breaks the form of) what the checks read from its contract."""
+
+
+class BlockContractWarning(UserWarning):
+    """A block's expressions use a symbol it does not declare (checked at a fixed value)."""
+
+
+def _scratch(name: str) -> Derivation:
+    return Derivation(model=f"check:{name}", title="", conventions="", parameters=[],
+                      order_parameters=[])
+
+
+def _symbols_of(*exprs, bound=(t, z)):
+    syms = set()
+    for e in exprs:
+        syms |= sp.sympify(e).free_symbols
+    return sorted(syms - set(bound), key=str)
+
+
+def _evaluator(expr, values: dict, extra=()):
+    """mpmath callable of ``expr`` in the ``extra`` symbols, the others fixed from ``values``."""
+    syms = _symbols_of(expr, bound=tuple(extra))
+    missing = [s for s in syms if s not in values]
+    if missing:
+        # A symbol the block uses but does not declare (a model-level parameter such as the
+        # Gaussian prior's ridge): fixed at 0.7 (or 0.3 if it may be negative), with a warning,
+        # so the rest of the contract is still checked.
+        warnings.warn(f"block expression uses undeclared symbols {sorted(map(str, missing))} "
+                      f"(the sample point has {sorted(map(str, values))}); fixed at 0.7",
+                      BlockContractWarning, stacklevel=2)
+        values = {**values, **{s: 0.7 if (s.is_positive or s.is_nonnegative) else 0.3
+                               for s in missing}}
+    f = mp_function(expr, list(extra) + syms)
+    fixed = [values[s] for s in syms]
+    return lambda *x: f(*x, *fixed)
+
+
+def _teacher_modes(prior):
+    modes = []
+    for teacher in (False, True):
+        try:
+            prior.order_parameters(teacher)
+        except (ValueError, NotImplementedError):
+            continue
+        modes.append(teacher)
+    if not modes:
+        raise BlockContractError(f"prior {prior.name!r}: order_parameters accepts neither "
+                                 "teacher=False nor teacher=True")
+    return modes
+
+
+def _rel(a, b):
+    return float(abs(a - b) / max(abs(b), 1))
+
+
+# -- priors ---------------------------------------------------------------------------------------
+def prior_moments(prior, rng, points=2, dps=20, tol=1e-15, modes=None) -> list[Check]:
+    out = []
+    for teacher in modes if modes is not None else _teacher_modes(prior):
+        G_S = prior.entropic(_scratch(prior.name), teacher)
+        mom = prior.moments(teacher)
+        theta = prior.order_parameters(teacher)
+        stray = [s for s in mom if s not in theta]
+        if stray:
+            raise BlockContractError(f"prior {prior.name!r}: moments for {stray}, which are not "
+                                     f"order parameters {theta}")
+        if not mom:
+            out.append(Check("symbolic", True, f"{prior.name} (teacher={teacher}): no moments "
+                             "declared; the free entropy differentiates G_S itself"))
+            continue
+        worst = 0.0
+        with mp.workdps(dps):
+            for _ in range(points):
+                v = prior.sample_point(rng, teacher)
+                for sigma, m in mom.items():
+                    a = _evaluator(sp.diff(G_S, sigma), v)()
+                    b = _evaluator(m, v)()
+                    worst = max(worst, _rel(a, b))
+        out.append(Check("numeric", worst < tol, f"{prior.name} (teacher={teacher}): declared "
+                         f"moments {sorted(map(str, mom))} equal sympy's dG_S/dsigma at {points} "
+                         f"points (mpmath {dps} digits, tol {tol:g}); worst {worst:.2e}", worst))
+    return out
+
+
+def prior_pairing(prior, rng, points=3) -> list[Check]:
+    out = []
+    for teacher in _teacher_modes(prior):
+        theta = prior.order_parameters(teacher)
+        pairs = prior.pairings(teacher)
+        th_names = sorted(str(p.theta) for p in pairs)
+        sg_names = sorted(str(p.sigma) for p in pairs)
+        want = sorted(map(str, theta))
+        perm = th_names == want and sg_names == want
+        out.append(Check("symbolic", perm, f"{prior.name} (teacher={teacher}): pairing thetas "
+                         f"{th_names} and sigmas {sg_names} are each a permutation of {want}"))
+        if not perm:
+            continue
+        # c != 0 at sample points: a zero c would make every point a fixed point of its row.
+        worst = np.inf
+        with mp.workdps(20):
+            for _ in range(points):
+                v = prior.sample_point(rng, teacher)
+                for p in pairs:
+                    worst = min(worst, float(abs(_evaluator(sp.sympify(p.c), v)())))
+        out.append(Check("numeric", worst > 1e-12, f"{prior.name} (teacher={teacher}): every "
+                         f"preconditioner c non-zero at {points} points; smallest |c| "
+                         f"{worst:.3g}", worst))
+        # The entropic part of each row, theta + c dG_S/dsigma, is free of theta (what c is for:
+        # the map's step then does not move theta by its own entropic term). Checked by an
+        # sympy derivative in theta, evaluated at the sample points.
+        mom = prior.moments(teacher)
+        G_S = prior.entropic(_scratch(prior.name), teacher)
+        worst_dep = 0.0
+        with mp.workdps(20):
+            for _ in range(max(1, points - 1)):
+                v = prior.sample_point(rng, teacher)
+                for p in pairs:
+                    dS = mom[p.sigma] if p.sigma in mom else sp.diff(G_S, p.sigma)
+                    dpart = sp.diff(p.theta + p.c * dS, p.theta)
+                    worst_dep = max(worst_dep, float(abs(_evaluator(dpart, v)())))
+        out.append(Check("numeric", worst_dep < 1e-10, f"{prior.name} (teacher={teacher}): the "
+                         f"entropic part theta + c dG_S/dsigma of every row is free of theta "
+                         f"(|d/dtheta| <= 1e-10, sympy derivative evaluated with mpmath); worst {worst_dep:.2e}", worst_dep))
+    return out
+
+
+def _sample(prior, rng, N, values):
+    params = inspect.signature(prior.sample).parameters
+    return np.asarray(prior.sample(rng, N, values) if len(params) >= 3 else prior.sample(rng, N),
+                      dtype=float)
+
+
+def prior_normalization(prior, rng, N=20000, nse=5.0) -> list[Check]:
+    v = prior.sample_parameters(rng)
+    w = _sample(prior, rng, N, v)
+    if w.shape != (N,):
+        raise BlockContractError(f"prior {prior.name!r}: sample(rng, {N}) returned shape "
+                                 f"{w.shape}, expected ({N},)")
+    w2 = w * w
+    m, se = float(w2.mean()), float(w2.std(ddof=1) / np.sqrt(N))
+    err = abs(m - 1.0)
+    return [Check("numeric", bool(err <= nse * se + 1e-10), f"{prior.name}: |w|^2/N = {m:.6f} "
+                  f"at N = {N} (target 1, se {se:.2g}, tol {nse:g} se)", err)]
+
+
+def is_legendre(prior) -> bool:
+    try:
+        theta = prior.order_parameters(False)
+    except (ValueError, NotImplementedError):
+        return False
+    return q in theta and qhat in theta and qhat in prior.moments(False)
+
+
+def prior_ensemble(prior, rng, population=4000, nz=2000, batches=8, nse=5.0) -> list[Check]:
+    """Legendre priors only (``is_legendre``); others get no check."""
+    if not is_legendre(prior):
+        return []
+    v = prior.sample_point(rng, False)
+    qh = v[qhat]
+    with mp.workdps(20):
+        m_formula = float(v[q] - 2 * _evaluator(prior.moments(False)[qhat], v)())
+    est = []
+    for _ in range(batches):
+        w = _sample(prior, rng, population, v)
+        zz = rng.standard_normal(nz)
+        logw = np.sqrt(qh) * np.outer(zz, w) - qh * w * w / 2
+        logw -= logw.max(axis=1, keepdims=True)
+        p = np.exp(logw)
+        mean_w = (p @ w) / p.sum(axis=1)
+        est.append(float(np.mean(mean_w ** 2)))
+    est = np.array(est)
+    m_mc, se = float(est.mean()), float(est.std(ddof=1) / np.sqrt(batches))
+    err = abs(m_mc - m_formula)
+    return [Check("numeric", bool(err <= nse * se), f"{prior.name}: E_z <w>_z^2 at qhat = "
+                  f"{qh:.3g}: Monte Carlo {m_mc:.5f} +- {se:.1g} (population {population}, "
+                  f"{nz} z x {batches} batches) vs q - 2 dG_S/dqhat = {m_formula:.5f} "
+                  f"(tol {nse:g} se)", err)]
+
+
+# -- label models ---------------------------------------------------------------------------------
+_TS = (-2.3, -0.7, 0.0, 0.4, 1.9)
+
+
+def _P(labels, y, v):
+    return _evaluator(labels.conditional(y, t, q, R if labels.teacher else sp.S(0)), v, (t,))
+
+
+def labels_normalized(labels, rng, points=3) -> list[Check]:
+    worst_sum, lo, hi = 0.0, np.inf, -np.inf
+    with mp.workdps(30):
+        for _ in range(points):
+            v = labels.sample_point(rng)
+            Pp, Pm = _P(labels, 1, v), _P(labels, -1, v)
+            for tt in _TS:
+                a, b = Pp(tt), Pm(tt)
+                worst_sum = max(worst_sum, float(abs(a + b - 1)))
+                lo, hi = min(lo, float(a), float(b)), max(hi, float(a), float(b))
+    return [Check("numeric", worst_sum < 1e-25, f"{labels.name}: P(+1|t) + P(-1|t) = 1 at "
+                  f"{points} points x {len(_TS)} t; worst {worst_sum:.2e}", worst_sum),
+            Check("numeric", bool(lo >= 0 and hi <= 1), f"{labels.name}: 0 <= P(y|t) <= 1 "
+                  f"(range seen [{lo:.3g}, {hi:.3g}])")]
+
+
+def labels_symmetry(labels, rng, points=3) -> list[Check]:
+    if not labels.symmetric:
+        return []
+    worst = 0.0
+    with mp.workdps(30):
+        for _ in range(points):
+            v = labels.sample_point(rng)
+            for y in (1, -1):
+                f, g = _P(labels, y, v), _P(labels, -y, v)
+                for tt in _TS:
+                    worst = max(worst, float(abs(g(-tt) - f(tt))))
+    return [Check("numeric", worst < 1e-25, f"{labels.name}: declared symmetric, P(-y|-t) = "
+                  f"P(y|t) at {points} points; worst {worst:.2e}", worst)]
+
+
+def _by_name(values):
+    return {str(k): float(val) for k, val in values.items()}
+
+
+def _nu_given_t(rng, v, tt, n, teacher):
+    if not teacher:
+        return rng.standard_normal(n)
+    qq, rr = v[q], v[R]
+    return rr * tt / np.sqrt(qq) + np.sqrt(1 - rr * rr / qq) * rng.standard_normal(n)
+
+
+def labels_sampling(labels, rng, n=20000, nse=5.0) -> list[Check]:
+    v = labels.sample_point(rng)
+    Pp = _P(labels, 1, v)
+    worst, fails = 0.0, []
+    for tt in (-1.5, -0.3, 0.2, 1.1):
+        nu = _nu_given_t(rng, v, tt, n, labels.teacher)
+        y = np.asarray(labels.sample(rng, nu, _by_name(v)))
+        if not np.all(np.isin(y, (-1.0, 1.0))):
+            raise BlockContractError(f"label model {labels.name!r}: sample returned values "
+                                     "other than +-1")
+        with mp.workdps(20):
+            p = float(Pp(tt))
+        freq = float(np.mean(y == 1))
+        se = np.sqrt(max(p * (1 - p), 1e-12) / n)
+        z_score = abs(freq - p) / se
+        worst = max(worst, z_score)
+        if z_score > nse:
+            fails.append(f"t = {tt}: freq {freq:.4f} vs P {p:.4f}")
+    # the unconditioned law: nu ~ N(0, 1), P(+1) = E_t P(+1|t)
+    y = np.asarray(labels.sample(rng, rng.standard_normal(n), _by_name(v)))
+    with mp.workdps(20):
+        p = float(mp.quad(lambda s: mp.npdf(s) * Pp(s), [-mp.inf, 0, mp.inf]))
+    freq = float(np.mean(y == 1))
+    zs = abs(freq - p) / np.sqrt(max(p * (1 - p), 1e-12) / n)
+    worst = max(worst, zs)
+    if zs > nse:
+        fails.append(f"unconditioned: freq {freq:.4f} vs E_t P {p:.4f}")
+    return [Check("numeric", not fails, f"{labels.name}: sampled label frequency given t vs "
+                  f"P(+1|t) at 4 t, and unconditioned vs E_t P(+1|t) ({n} samples each, tol "
+                  f"{nse:g} se); worst {worst:.2f} se" + ("; " + "; ".join(fails) if fails
+                                                          else ""), worst)]
+
+
+# -- channels ---------------------------------------------------------------------------------------
+def channel_student_average(channel, labels, rng, n=40000, nse=5.0) -> list[Check]:
+    if not (hasattr(channel, "student_average") and hasattr(channel, "factor")):
+        return []
+    A = channel.student_average(_scratch(channel.name))
+    v = channel.sample_point(rng, labels)
+    worst, fails = 0.0, []
+    for y in (1, -1):
+        f = _evaluator(A[y], v, (t,))
+        for tt in (-1.2, 0.1, 0.9):
+            h = np.sqrt(v[q]) * tt + np.sqrt(1 - v[q]) * rng.standard_normal(n)
+            fac = np.asarray(channel.factor(y, h, v), dtype=float)
+            with mp.workdps(20):
+                a = float(f(tt))
+            # floor: one event in n (a factor that is 0 or 1 on every draw has no spread)
+            se = np.sqrt((float(fac.var(ddof=1)) + 1.0 / n) / n)
+            zs = abs(float(fac.mean()) - a) / se
+            worst = max(worst, zs)
+            if zs > nse:
+                fails.append(f"y = {y}, t = {tt}: MC {fac.mean():.4f} vs {a:.4f}")
+    return [Check("numeric", not fails, f"{channel.name} on {labels.name}: student average "
+                  f"A_y(t) vs Monte Carlo of the per-sample factor ({n} z, 6 (y, t), tol {nse:g} "
+                  f"se); worst {worst:.2f} se" + ("; " + "; ".join(fails) if fails else ""),
+                  worst)]
+
+
+def channel_energetic(channel, labels, rng, n=200000, nse=5.0) -> list[Check]:
+    if not hasattr(channel, "student_average"):
+        return []
+    d = _scratch(channel.name)
+    A = channel.student_average(d)
+    v = channel.sample_point(rng, labels)
+    syms = _symbols_of(*A.values(), bound=(t,))
+    G_E = channel.energetic(_scratch(channel.name), labels)
+    with mp.workdps(20):
+        g = float(_evaluator(G_E, v)())
+    tt = rng.standard_normal(n)
+    nu = (v[R] * tt / np.sqrt(v[q]) + np.sqrt(1 - v[R] ** 2 / v[q]) * rng.standard_normal(n)
+          if labels.teacher else rng.standard_normal(n))
+    y = np.asarray(labels.sample(rng, nu, _by_name(v)))
+    logA = np.empty(n)
+    env = {**{s: v[s] for s in syms if s in v}}
+    for yy in (1, -1):
+        expr = sp.log(A[yy]).subs({s: env[s] for s in syms if s in env})
+        f = sp.lambdify([t], expr, modules=[_np_specials(), "numpy"])
+        sel = y == yy
+        logA[sel] = f(tt[sel])
+    m, se = float(logA.mean()), float(logA.std(ddof=1) / np.sqrt(n))
+    err = abs(m - g)
+    return [Check("numeric", bool(err <= nse * se), f"{channel.name} on {labels.name}: G_E = "
+                  f"{g:.5f} vs direct Monte Carlo over (t, nu, y) of log A_y(t) = {m:.5f} +- "
+                  f"{se:.1g} ({n} samples, tol {nse:g} se)", err)]
+
+
+def _np_specials():
+    """numpy versions of the Gaussian specials (float64, via scipy): the Monte Carlo side."""
+    from scipy.special import erfc, log_ndtr
+    return {"H": lambda x: 0.5 * erfc(x / np.sqrt(2)), "LogH": lambda x: log_ndtr(-x),
+            "Npdf": lambda x: np.exp(-x * x / 2) / np.sqrt(2 * np.pi)}
+
+
+def channel_nishimori(channel, labels, rng, points=2, dps=25) -> list[Check]:
+    bp = getattr(channel, "bayes_point", None)
+    point = bp(labels) if bp else None
+    if point is None or not labels.teacher:
+        return []
+    A = channel.student_average(_scratch(channel.name)) if hasattr(
+        channel, "student_average") else None
+    G_E = channel.energetic(_scratch(channel.name), labels)
+    worst_A, worst_hat = 0.0, 0.0
+    with mp.workdps(dps):
+        for _ in range(points):
+            v = {**channel.sample_point(rng, labels), **point}
+            v[R] = v[q]
+            if A is not None:
+                for y in (1, -1):
+                    f = _evaluator(A[y], v, (t,))
+                    P = _P(labels, y, v)
+                    for tt in _TS:
+                        worst_A = max(worst_A, float(abs(f(tt) - P(tt))))
+            mhat = _evaluator(sp.diff(G_E, R), v)()
+            qh = -2 * _evaluator(sp.diff(G_E, q), v)()
+            worst_hat = max(worst_hat, _rel(mhat, qh))
+    out = [Check("numeric", worst_hat < 1e-12, f"{channel.name} on {labels.name} at the Bayes "
+                 f"point {_by_name(point)}, R = q: mhat = dG_E/dR equals qhat = -2 dG_E/dq "
+                 f"(Nishimori) at {points} points; worst {worst_hat:.2e}", worst_hat)]
+    if A is not None:
+        out.append(Check("numeric", worst_A < 1e-20, f"{channel.name} on {labels.name}: at the "
+                         f"Bayes point and R = q the student average is the label law, A_y(t) = "
+                         f"P(y|t); worst {worst_A:.2e}", worst_A))
+    return out
+
+
+def _partitions(labels):
+    """{y: Z(y | omega = sqrt(q) xi, V = 1 - q)} and the symbols (xi, omega, V) of the GLM
+    convention, or None when the label model has no GLM partition."""
+    from .glm import V as V_, omega, xi
+    try:
+        Zsym = {y: labels.partition(y, omega, V_) for y in (1, -1)}
+    except NotImplementedError:
+        return None
+    on_line = {omega: sp.sqrt(q) * xi, V_: 1 - q}
+    return Zsym, on_line, xi, omega
+
+
+def channel_bayes(channel, labels, rng, points=2, n=200000, nse=5.0, dps=20) -> list[Check]:
+    """A channel with a ``partition(d, labels)`` (the Bayes posterior on the Nishimori line):
+    sum_y Z(y) = 1; Psi_out = channel.energetic against a Monte Carlo over (xi, nu | xi, y from
+    the label sampler) of log Z(y); and the Nishimori identity 2 dPsi_out/dq = E_xi sum_y Z(y)
+    (d log Z(y)/d omega)^2 (mhat = qhat in the conjugate form), mpmath at ``dps`` digits."""
+    if not hasattr(channel, "partition"):
+        return []
+    parts = _partitions(labels)
+    if parts is None or not labels.teacher:
+        return []
+    Zsym, on_line, xi, omega = parts
+    Z = {y: Zsym[y].subs(on_line) for y in (1, -1)}
+    G_E = channel.energetic(_scratch(channel.name), labels)
+    out, worst_sum, worst_nish = [], 0.0, 0.0
+    score2 = sum((Zsym[y] * sp.diff(sp.log(Zsym[y]), omega) ** 2).subs(on_line) for y in (1, -1))
+    with mp.workdps(dps):
+        for _ in range(points):
+            v = labels.sample_point(rng)
+            fz = [_evaluator(Z[y], v, (xi,)) for y in (1, -1)]
+            for x in _TS:
+                worst_sum = max(worst_sum, float(abs(fz[0](x) + fz[1](x) - 1)))
+            lhs = 2 * _evaluator(sp.diff(G_E, q), v)()
+            f2 = _evaluator(score2, v, (xi,))
+            rhs = mp.quad(lambda x: mp.npdf(x) * f2(x), [-mp.inf, 0, mp.inf])
+            worst_nish = max(worst_nish, _rel(lhs, rhs))
+    out.append(Check("numeric", worst_sum < 1e-15, f"{channel.name} on {labels.name}: "
+                     f"Z(+1) + Z(-1) = 1 at {points} points; worst {worst_sum:.2e}", worst_sum))
+    out.append(Check("numeric", worst_nish < 1e-10, f"{channel.name} on {labels.name}: "
+                     f"Nishimori 2 dPsi_out/dq = E_xi sum_y Z (d_omega log Z)^2 at {points} "
+                     f"points (relative 1e-10); worst {worst_nish:.2e}", worst_nish))
+    # Monte Carlo of Psi_out from the label sampler, on the Nishimori line R = q.
+    v = labels.sample_point(rng)
+    with mp.workdps(dps):
+        g = float(_evaluator(G_E, v)())
+    x = rng.standard_normal(n)
+    nu = np.sqrt(v[q]) * x + np.sqrt(1 - v[q]) * rng.standard_normal(n)
+    y = np.asarray(labels.sample(rng, nu, _by_name(v)))
+    logZ = np.empty(n)
+    for yy in (1, -1):
+        expr = sp.log(Z[yy]).subs({s: val for s, val in v.items()})
+        f = sp.lambdify([xi], expr, modules=[_np_specials(), "numpy"])
+        sel = y == yy
+        logZ[sel] = f(x[sel])
+    m_, se = float(logZ.mean()), float(logZ.std(ddof=1) / np.sqrt(n))
+    out.append(Check("numeric", bool(abs(m_ - g) <= nse * se), f"{channel.name} on "
+                     f"{labels.name}: Psi_out = {g:.5f} vs Monte Carlo over (xi, nu, y) of "
+                     f"log Z(y) = {m_:.5f} +- {se:.1g} ({n} samples, tol {nse:g} se)",
+                     abs(m_ - g)))
+    return out
+
+
+# -- assembled models -----------------------------------------------------------------------------
+def _generic_input(rng, sym):
+    if sym.is_integer:
+        return float(rng.integers(1, 6))
+    if sym.is_positive or sym.is_nonnegative:
+        return float(np.exp(rng.uniform(np.log(0.1), np.log(3.0))))
+    return float(rng.uniform(-1.0, 1.0))
+
+
+def _draw_params(rng, derivation):
+    out = []
+    for p in derivation["parameters"]:
+        val = draw_in_range(rng, p["lower"], p["upper"])
+        out.append(val)
+    return out
+
+
+def _order_point(rng, derivation, inside, tries=500):
+    theta = derivation["order_parameters"]
+    for _ in range(tries):
+        x = [float(np.exp(rng.uniform(-2.5, 1.5))) if s.is_positive else
+             float(rng.uniform(-1.5, 1.5)) for s in theta]
+        if inside(np.array(x)):
+            return x
+    return None
+
+
+def _finite_real(vals):
+    try:
+        return all(mp.isfinite(v) and mp.im(v) == 0 for v in vals)
+    except TypeError:
+        return False
+
+
+def kernel_cost(kernel) -> int:
+    """A rough cost of a kernel's mpmath reference: its quadratures, an integral over an
+    implicit operator (a special that is not one of the always-imported Gaussian functions,
+    e.g. a proximal map solved by bisection at every node) counting 6. Tests use it to keep the
+    default run short and leave the costly kernels to ``-m slow``."""
+    from .. import special_registry
+    cheap = {r.cls for r in special_registry.records() if r.always_import}
+    cost = 0
+    for _, e in kernel["outputs"]:
+        for integral in sp.sympify(e).atoms(sp.Integral):
+            implicit = any(special_registry.record_of(f) is not None and type(f) not in cheap
+                           for f in integral.atoms(sp.Function))
+            cost += 6 if implicit else 1
+    return cost
+
+
+def model_kernels(derivation, call, inside, rng, points=1, dps=20, rtol=1e-9, atol=1e-11,
+                  kernels=None, tries=25) -> list[Check]:
+    """One Check per kernel of ``derivation`` (a ``load_json`` dict); ``call(name, x, p)`` is the
+    compiled kernel, ``inside(x)`` the model's open domain of its order parameters."""
+    params = [p["symbol"] for p in derivation["parameters"]]
+    theta = list(derivation["order_parameters"])
+    out = []
+    for k in derivation["kernels"]:
+        if kernels is not None and k["name"] not in kernels:
+            continue
+        inputs = list(k["inputs"])
+        exprs = [e for _, e in k["outputs"]]
+        refs = [mp_function(e, inputs + params, [c for c, _ in k["hints"]]) for e in exprs]
+        worst, done, tried = 0.0, 0, 0
+        bad = None
+        while done < points and tried < tries:
+            tried += 1
+            p = _draw_params(rng, derivation)
+            if inputs and inputs == theta:
+                x = _order_point(rng, derivation, inside)
+                if x is None:
+                    break
+            else:
+                x = [_generic_input(rng, s) for s in inputs]
+            try:
+                with mp.workdps(dps):
+                    ref = [f(*x, *p) for f in refs]
+            except (ZeroDivisionError, ValueError, TypeError, OverflowError):
+                continue
+            if not _finite_real(ref):
+                continue
+            ref = np.array([float(mp.re(r)) for r in ref])
+            ours = np.asarray(call(k["name"], np.array(x, dtype=float), np.array(p, dtype=float)))
+            done += 1
+            err = np.abs(ours - ref) / (atol + rtol * np.abs(ref))
+            e = float(np.max(err)) if len(err) else 0.0
+            if not np.isfinite(e):
+                e = np.inf
+            if e > worst:
+                worst, bad = e, (x, p)
+        model = derivation.get("model", "?")
+        if done == 0:
+            out.append(Check("numeric", True, f"{model}.{k['name']}: skipped, no point with a "
+                             f"finite real mpmath reference in {tried} draws"))
+            continue
+        out.append(Check("numeric", worst <= 1.0, f"{model}.{k['name']}: compiled kernel vs mpmath "
+                         f"({dps} digits) at {done} random points, |diff| <= {atol:g} + {rtol:g} "
+                         f"|ref|; worst {worst:.2g} of tolerance"
+                         + ("" if worst <= 1.0 else f" at x = {bad[0]}, p = {bad[1]}"), worst))
+    return out
+
+
+# -- runner ---------------------------------------------------------------------------------------
+PRIOR_CHECKS = (prior_moments, prior_pairing, prior_normalization, prior_ensemble)
+LABEL_CHECKS = (labels_normalized, labels_symmetry, labels_sampling)
+CHANNEL_CHECKS = (channel_student_average, channel_energetic, channel_nishimori,
+                  channel_bayes)
+
+
+def checks_for(block):
+    """The generic checks that apply to ``block``, by its kind."""
+    kind = getattr(block, "kind", None)
+    if kind == "prior":
+        return PRIOR_CHECKS
+    if kind == "labels":
+        return LABEL_CHECKS
+    if kind == "channel":
+        return CHANNEL_CHECKS
+    if kind == "data":
+        return ()
+    raise BlockContractError(f"block {getattr(block, 'name', block)!r}: unknown kind {kind!r}")
+
+
+def run(block, rng, labels=()) -> list[Check]:
+    """Every generic check of ``block``; a channel is checked on each of ``labels`` (label-model
+    instances)."""
+    out = []
+    for check in checks_for(block):
+        if block.kind == "channel":
+            for lab in labels:
+                out += check(block, lab, rng)
+        else:
+            out += check(block, rng)
+    return out
+
+
+def failures(checks) -> list[str]:
+    return [c.detail for c in checks if not c.passed]
