@@ -124,7 +124,7 @@ def test_ctrl_c_ends_promptly_with_one_line_and_resumes(tmp_path):
     p, kids = _start(out, min_records=2)
     os.killpg(p.pid, signal.SIGINT)  # what a terminal does: parent and workers all get it
     _, err = _finish(p)
-    assert p.returncode == 130
+    assert p.returncode == 130, err
     assert "Traceback" not in err
     assert len(err.splitlines()) == 1 and err.startswith("memgen: interrupted"), err
     assert not _wait_gone(kids, 5.0)
@@ -136,7 +136,7 @@ def test_sigterm_ends_like_ctrl_c(tmp_path):
     p, kids = _start(out, min_records=0)  # workers started; maybe still importing
     os.kill(p.pid, signal.SIGTERM)  # the parent only
     _, err = _finish(p)
-    assert p.returncode == 130
+    assert p.returncode == 130, err
     assert "Traceback" not in err and len(err.splitlines()) == 1, err
     assert not _wait_gone(kids, 5.0)
 
