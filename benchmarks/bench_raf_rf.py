@@ -3,7 +3,7 @@
 1. One converged saddle point (square loss, finite width) against a straightforward scipy
    implementation of the same equations: every Marchenko-Pastur average by scipy.integrate.quad
    over the density (plus its atom), the scalar V equation by scipy.optimize.brentq on the same
-   bracket, then m and q. Accuracy of both against a 30-digit mpmath solve (tests/test_raf_rf.py's
+   bracket, then m and q. Accuracy of both against a 30-digit mpmath solve (tests/numerics/models/test_raf_rf.py's
    reference).
 2. A curve of 200 psi values (the double-descent curve) with the toolkit.
 

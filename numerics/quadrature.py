@@ -13,7 +13,7 @@ The range is split into panels:
   never inside a panel, so each panel's integrand is smooth and Gauss-Legendre converges fast.
 
 Each panel uses ``NODES``-point Gauss-Legendre. NODES = 12, BASE_WIDTH = 2, TAIL = 10 keep every generated
-kernel within ~1e-12 of mpmath (tests/test_quadrature.py, tests/test_raf_gardner_theory.py) at
+kernel within ~1e-12 of mpmath (tests/numerics/test_quadrature.py, tests/theory/models/test_raf_gardner.py) at
 about 60% of the cost of 16 nodes on width-1.5 panels.
 """
 from __future__ import annotations

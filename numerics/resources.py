@@ -16,7 +16,7 @@ refuse the absurd, e.g. an O(n^3) factorization that would take weeks. The time 
 (24 h). Durations are written like ``90s``, ``30m``, ``12h``, ``7d`` or plain seconds.
 
 Memory estimates are peaks of the process's resident memory (numpy arrays, the LP/QP solvers'
-copies, temporaries), checked against measurements in tests/test_resources.py.
+copies, temporaries), checked against measurements in tests/numerics/test_resources.py.
 """
 from __future__ import annotations
 

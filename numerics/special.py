@@ -15,7 +15,7 @@ can be called from other ``@njit`` code (numba cannot call ``scipy.special``).
 Accuracy: relative error <= 1e-12 against 40-digit mpmath on the domains
 declared in ``numerics/special_registry.py`` (npdf, H, logH, gh: the functions
 generated kernels call) and ``ERFCX_DOMAIN`` (checked in
-``tests/test_special_registry.py`` and ``tests/test_special.py``; the achieved
+``tests/theory/test_special_registry.py`` and ``tests/numerics/test_special.py``; the achieved
 errors are a few ulp).  Outside those domains:
 
 * ``H(x)`` drops below the smallest normal double (2.2e-308) a little beyond

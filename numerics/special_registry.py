@@ -3,7 +3,7 @@
 Each record here has a twin of the same ``name`` in ``memgenkit.theory.special_registry`` (sympy
 class, mpmath implementation, the name codegen prints). The split follows the layers: this module
 imports neither sympy nor theory/ (the solve path loads it through ``kernels.cache_key``), and
-theory/ never imports numerics/. ``tests/test_special_registry.py`` checks that the two halves
+theory/ never imports numerics/. ``tests/theory/test_special_registry.py`` checks that the two halves
 agree and holds every record to its declared accuracy against the mpmath implementation.
 
 A record declares

@@ -5,7 +5,7 @@ one ``SpecialFunction`` record here and one record of the same ``name`` in
 ``memgenkit.numerics.special_registry`` (its numba side: accuracy domain, sampled pieces, error
 bound, the file that enters the kernel cache key). The record is split across the two layers
 because theory/ never imports numerics/ and the solve path never imports sympy; the shared name
-joins them, and ``tests/test_special_registry.py`` checks that the halves agree.
+joins them, and ``tests/theory/test_special_registry.py`` checks that the halves agree.
 
 From this record
 

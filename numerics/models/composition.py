@@ -174,7 +174,7 @@ class Composition(SaddlePointModel):
         return out
 
     # -- resources --------------------------------------------------------------------------
-    # Measured peaks (tests/test_resources.py). Theory: the per-feature arrays of the fixed point
+    # Measured peaks (tests/numerics/test_resources.py). Theory: the per-feature arrays of the fixed point
     # and the population dynamics' tables, ~56 B per feature, ~1e-4 s per feature (the fixed
     # point sweeps all d features per iteration). One simulated instance: the d-vectors (p,
     # teacher, probe, counts, solutions, classes), ~76 B per feature; the sampled supports

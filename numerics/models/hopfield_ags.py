@@ -87,7 +87,7 @@ class HopfieldAGS(SaddlePointModel):
                       status, self.derivation_hash, self._versions())
 
     # -- resources ----------------------------------------------------------------------------
-    # Measured peaks (tests/test_resources.py). simulate, per instance: the Hebb couplings J and
+    # Measured peaks (tests/numerics/test_resources.py). simulate, per instance: the Hebb couplings J and
     # the transposed copy the asynchronous dynamics read, 16 N^2 bytes, and the P = alpha N
     # patterns (int8, their float copy for the product), 9 P N; rough seconds
     # ~5e-10 (P + 10 min(P, 10)) N^2 (the product X^T X and up to 10 relaxations). verify: the

@@ -51,7 +51,7 @@ class RafBayes(SaddlePointModel):
     # -- resources ----------------------------------------------------------------------------
     # One GAMP instance, n = round(alpha N) samples in dimension N: the data X, its scaled copy
     # A = X/sqrt(N) and the temporary A*A of the variance estimate, 24 n N bytes (measured,
-    # tests/test_resources.py); rough seconds ~1.2e-6 n N (up to 500 iterations of two
+    # tests/numerics/test_resources.py); rough seconds ~1.2e-6 n N (up to 500 iterations of two
     # matrix-vector products, typically ~100).
     def cost(self, verb: str, params: dict, **opts):
         from ..resources import Cost, ladder, run_sizes, sizes

@@ -261,7 +261,7 @@ class RafErm(GlmModel):
 
     # -- resources ----------------------------------------------------------------------------
     # Peak resident bytes of one instance, n = round(alpha N) samples in dimension N (measured,
-    # tests/test_resources.py): the data X, 8 n N, plus
+    # tests/numerics/test_resources.py): the data X, 8 n N, plus
     # * square loss: the n x n kernel, its shifted copy, the solver's copy and temporaries,
     #   ~28 n^2; seconds ~2e-10 (n^3 + 2 n^2 N);
     # * hinge, logistic: the features F (n x N, and the n x n private block when mustar > 0) with

@@ -127,7 +127,7 @@ class RafGardner(SaddlePointModel):
 
     # -- resources --------------------------------------------------------------------------
     # Peak resident bytes per entry of the P x N constraint matrix, one instance at a time
-    # (measured at N = 200-1200, tests/test_resources.py): HiGHS (kappa = 0) holds the dense
+    # (measured at N = 200-1200, tests/numerics/test_resources.py): HiGHS (kappa = 0) holds the dense
     # matrix, scipy's sparse copy and its own row and column copies, ~180 B; Clarabel (kappa > 0)
     # its KKT matrix and LDL factor, ~140 B. verify's sample stream keeps X and G of the longest
     # prefix drawn, and a concatenation copy of both while extending: 32 B. Rough seconds per

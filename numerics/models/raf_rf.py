@@ -87,7 +87,7 @@ class RafRf(GlmModel):
 
     # -- resources ----------------------------------------------------------------------------
     # Peak resident bytes of one instance, d = N, n = round(alpha N), p = round(psi N) (measured,
-    # tests/test_resources.py): the data X, first layer F and features Z, 8 (n N + p N + n p),
+    # tests/numerics/test_resources.py): the data X, first layer F and features Z, 8 (n N + p N + n p),
     # plus the largest phase: building Z (16 n p of temporaries), the ridge solve on the smaller
     # Gram (~40 min(n, p)^2), the 4N test inputs and their features (32 N^2 + 96 N p), the exact
     # p x p feature covariance for q (~64 p^2 + 16 p N; not for tanh). Seconds (rough):

@@ -931,7 +931,7 @@ class TiKrr(SaddlePointModel):
         return Result(self.name, v, {}, obs, status, self.derivation_hash, self._versions())
 
     # -- resources ----------------------------------------------------------------------------
-    # Bytes and seconds per unit, from tracemalloc peaks (tests/test_ti_krr.py checks the
+    # Bytes and seconds per unit, from tracemalloc peaks (tests/numerics/models/test_ti_krr.py checks the
     # memory formulas at two sizes per path) and one-core timings: a dense solve holds about
     # 15 doubles per ordered pair (F, the unresolved mask, groups, triangle indices and the
     # margins dict of n^2/2 "i-j" entries); the pair scan holds O(1) per item.

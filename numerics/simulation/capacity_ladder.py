@@ -49,7 +49,7 @@ __all__ = [
 # normal-shape scale estimate se = sqrt(pi/2) s / sqrt(n), s = sample sd of
 # (P_i + U) (see stats.median_with_se).  Why: the se enters the verdict twice
 # (WLS weights and se(a_inf)), so its own noise matters.  Calibrated on Cover's
-# exact capacity law (eps = 1, kappa = 0; tests/test_simulation_raf_gardner.py)
+# exact capacity law (eps = 1, kappa = 0; tests/numerics/simulation/test_raf_gardner.py)
 # with n = 60 instances and the default ladder 25..200 (10^5 ladders):
 #   order-statistic se (95 % interval / 1.96): relative scatter ~22 %, WLS
 #     z-score sd 1.06, false-FAIL rate of the 3-se verdict 0.68 %;

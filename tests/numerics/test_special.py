@@ -7,7 +7,7 @@ npdf, H, logH and gh are registered special functions: their >= 10,000 seeded
 random points per function, drawn from pieces of their declared domains that
 stress the core and the tails, with the bounds below, are declared in
 ``numerics/special_registry.py`` and checked by the generic contract test
-``tests/test_special_registry.py::test_numba_against_mpmath`` against the
+``tests/theory/test_special_registry.py::test_numba_against_mpmath`` against the
 mpmath implementations of their records (theory/gaussian.py).  erfcx, the
 internal helper not callable from derivations, is sampled here the same way.
 The maximum relative error of each piece is printed (run with ``-s`` to see

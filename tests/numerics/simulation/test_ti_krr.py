@@ -2,7 +2,7 @@
 
 Fast: the quick width ladder with a fixed seed (verdict asserted), the CLI exit status, and a
 negative control (the same network samples against a wrong kernel must FAIL). The default ladder
-(widths up to 16384, 16 seeds) is marked slow: python -m pytest -m slow tests/test_ti_krr_verify.py
+(widths up to 16384, 16 seeds) is marked slow: python -m pytest -m slow tests/numerics/simulation/test_ti_krr.py
 """
 import json
 

@@ -14,7 +14,7 @@ from memgenkit.numerics import api
 from memgenkit.theory.derivation import load_json
 from memgenkit.theory.evaluate import mp_function
 
-DERIVATION = Path(__file__).resolve().parents[1] / "derivations" / "raf_gardner.json"
+DERIVATION = Path(__file__).resolve().parents[3] / "derivations" / "raf_gardner.json"
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ from memgenkit.numerics import api
 from memgenkit.theory.derivation import load_json
 from memgenkit.theory.evaluate import mp_function
 
-DERIVATION = Path(__file__).resolve().parents[1] / "derivations" / "ising_raf.json"
+DERIVATION = Path(__file__).resolve().parents[3] / "derivations" / "ising_raf.json"
 
 
 def test_facts_only_is_ising_gardner():

@@ -10,7 +10,7 @@ import sympy as sp
 from memgenkit.theory.derivation import load_json
 from mp_reference import path_laplacian_plus_ridge
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[3]
 RAW = json.loads((ROOT / "derivations" / "ti_krr.json").read_text())
 D = load_json((ROOT / "derivations" / "ti_krr.json").read_text())
 

@@ -11,7 +11,7 @@ from memgenkit.numerics import api
 from memgenkit.theory.derivation import load_json
 from memgenkit.theory.evaluate import mp_function
 
-DERIVATION = Path(__file__).resolve().parents[1] / "derivations" / "raf_bayes.json"
+DERIVATION = Path(__file__).resolve().parents[3] / "derivations" / "raf_bayes.json"
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,7 @@ from memgenkit.numerics import api, cli
 from memgenkit.theory.derivation import load_json
 from memgenkit.theory.evaluate import mp_function
 
-DERIVATION = Path(__file__).resolve().parents[1] / "derivations" / "ising_gardner.json"
+DERIVATION = Path(__file__).resolve().parents[3] / "derivations" / "ising_gardner.json"
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ from memgenkit.numerics.cli import main
 from memgenkit.theory import registry
 from memgenkit.theory.derivation import content_hash, from_srepr, load_json, to_srepr
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_derive_check_passes_on_committed_files(capsys):
