@@ -8,4 +8,7 @@ MODEL = ModelDeclaration(
     theory="memgenkit.theory.models.hopfield_ags:derive",
     numerics="memgenkit.numerics.models.hopfield_ags:HopfieldAGS",
     boundary="alpha",  # boundary: alpha_c
+    # The spin term is the Ising prior's site term with a teacher (the condensed pattern); the
+    # non-condensed patterns' term and the T -> 0 limit are the model's own.
+    blocks=("ising",),
 )

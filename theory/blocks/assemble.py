@@ -22,10 +22,16 @@ def volume(d, prior, channel, labels, *, alpha=alpha_symbol, samples=(), what=No
     args = ", ".join(map(str, theta))
     d.step("free entropy", what or f"phi({args}) = G_S({args}) + alpha G_E({args}): the log "
            f"volume per dimension, extremized over ({args}).", phi=fe.phi)
-    idx = fe.pairing_indices()
-    if idx != list(range(len(theta))):
-        d.metadata["pairing"] = idx
+    store_pairing(d, fe)
     return fe
+
+
+def store_pairing(d, fe):
+    """Store ``fe``'s declared pairing in ``d.metadata["pairing"]`` for the solver (the
+    fixed-point step of theta_i is c_i F[pairing[i]]) where it is not the identity."""
+    idx = fe.pairing_indices()
+    if idx != list(range(len(fe.order_params))):
+        d.metadata["pairing"] = idx
 
 
 def saddle_point(d, fe, *, args, samples, cuts=(), hints=(), observables=(),

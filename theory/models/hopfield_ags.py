@@ -15,16 +15,28 @@ Conventions:
 * the saddle-point equations are the stationarity conditions of f (retrieval states minimize f over
   m); their retrieval solution exists for alpha < alpha_c ~ 0.138, with m(alpha_c) ~ 0.967.
 
-The stationarity equations are stored in the order (dF/dm, dF/dr, dF/dC), so that each equation is
-paired with the order parameter (m, C, r) it determines in the fixed-point form.
+Building blocks: the spin term (condensed pattern, conjugate r, spin sum) is the Ising prior's site
+term with a teacher (theory/blocks/priors/ising.py): the gauge S_i -> xi_i^1 S_i makes the
+condensed pattern the teacher, R = m its overlap, Rhat = mhat its conjugate (= beta m at the
+saddle) and qhat = alpha beta^2 r. The T = 0 free energy is a ``FreeEntropy`` (theory/
+free_entropy.py) with phi = f0 = G_site + alpha G_pattern (a free energy: retrieval states minimize
+it over m; stationarity is sign-blind). Its equations are stored in the natural order
+(df0/dm, df0/dC, df0/dr); the declared pairing m <- df0/dm, C <- df0/dr, r <- df0/dC says which
+equation updates which order parameter in the fixed-point map.
 """
 from __future__ import annotations
 
 import sympy as sp
 
+from ..blocks import symbols as bs
+from ..blocks.assemble import saddle_point, store_pairing
+from ..blocks.base import Pairing
+from ..blocks.priors.ising import Ising
 from ..derivation import Check, Derivation, Parameter
 from ..evaluate import check_numeric, check_symbolic
+from ..free_entropy import FreeEntropy
 from ..gaussian import H, Npdf, gauss_avg, gauss_integral
+from ..spins import LogCosh2
 
 MODEL = "hopfield-ags"
 
@@ -51,9 +63,9 @@ def derive() -> Derivation:
         parameters=PARAMETERS,
         order_parameters=[m, C, r],
     )
-    f = _finite_temperature(d)
-    f0 = _zero_temperature_limit(d, f)
-    _saddle_point(d, f0)
+    f, site, logdet = _finite_temperature(d)
+    G_site, G_pattern = _zero_temperature_limit(d, f, site, logdet)
+    _saddle_point(d, G_site, G_pattern)
     return d
 
 
@@ -80,33 +92,40 @@ def _finite_temperature(d: Derivation):
             check_symbolic(logdet - expected, "n -> 0 limit of (1/n) log det(1 - beta Q)")],
            logdet=logdet)
 
-    # Spin trace: the conjugate r couples replicas through (alpha beta^2/2) sum_{a != b} r s^a s^b;
-    # with sum_{a != b} s^a s^b = (sum_a s^a)^2 - n (s^2 = 1) a Gaussian z decouples the replicas.
-    svars = sp.symbols("s1:4")
-    pair_sum = sum(svars[a] * svars[b] for a in range(3) for b in range(3) if a != b)
-    hs_identity = sp.expand(sum(svars) ** 2 - 3 - pair_sum).subs({s: 1 for s in svars})
-    hs_identity2 = sp.expand(sum(svars) ** 2 - 3 - pair_sum).subs(
-        {svars[0]: 1, svars[1]: -1, svars[2]: 1})
-    conj = sp.limit((-(alpha * beta**2 / 2) * n * (n - 1) * r * q
-                     - n * alpha * beta**2 * r / 2) / n, n, 0)
-    d.step("spin trace and conjugate term",
-           "sum_{a != b} s^a s^b = (sum_a s^a)^2 - n for Ising spins (checked at n = 3 on two spin "
-           "configurations); the square is linearized by a Gaussian z, giving per replica "
-           "log 2 cosh(beta(m + sqrt(alpha r) z)). The replica-symmetric conjugate term "
-           "-(alpha beta^2/2) sum_{a != b} r q together with the -n from the diagonal gives, per "
-           "replica as n -> 0, alpha beta^2 r (q - 1)/2 in -beta f.",
-           [check_symbolic(sp.Abs(hs_identity) + sp.Abs(hs_identity2),
-                           "(sum s)^2 - n = sum_{a != b} s^a s^b for s = +-1"),
-            check_symbolic(conj - alpha * beta**2 * r * (q - 1) / 2, "n -> 0 limit")],
-           conjugate=conj)
-
+    # Spin term: the Ising prior with a teacher. The condensed pattern's energy -N m^2/2 gives
+    # exp(beta N m^2/2) per replica; m = (1/N) sum_i xi_i S_i is imposed with a conjugate mhat;
+    # the gauge S_i -> xi_i S_i makes xi^1 the all-ones teacher; the crosstalk couples replicas
+    # through (alpha beta^2/2) r sum_{a != b} S^a S^b = qhat sum_{a<b} with qhat = alpha beta^2 r.
+    G_S = Ising().entropic(d, teacher=True)
+    mhat = sp.Symbol("mhat", real=True)
+    to_hopfield = {bs.qhat: alpha * beta**2 * r, bs.R: m, bs.Rhat: mhat}
+    site_mhat = beta * m**2 / 2 + G_S.xreplace(to_hopfield)
+    (mhat_saddle,) = sp.solve(sp.diff(site_mhat, m), mhat)
+    site = site_mhat.xreplace({mhat: mhat_saddle})
+    (I_spin,) = site.atoms(sp.Integral)
     h = m + sp.sqrt(alpha * r) * z
-    f = (alpha / 2 + m**2 / 2 + alpha / (2 * beta) * logdet - conj / beta
-         - gauss_avg(sp.log(2 * sp.cosh(beta * h)), z) / beta)
+    field = (sp.sqrt(bs.qhat) * bs.z + bs.Rhat).xreplace(to_hopfield).xreplace({mhat: mhat_saddle})
+    d.step("spin term from the Ising prior",
+           "The condensed pattern adds beta m^2/2 per replica (energy -N m^2/2); imposing m = "
+           "(1/N) sum xi_i S_i with a conjugate mhat and gauging S_i -> xi_i S_i, the site term "
+           "is the Ising prior's with a teacher at R = m, Rhat = mhat, qhat = alpha beta^2 r (the "
+           "crosstalk coupling (alpha beta^2/2) r sum_{a != b} S^a S^b). Stationarity in m gives "
+           "mhat = beta m, so -beta f_site = beta m^2/2 - m mhat - qhat(1-q)/2 + E_z log 2cosh("
+           "sqrt(qhat) z + mhat) = -beta m^2/2 + alpha beta^2 r (q-1)/2 + E_z log 2cosh(beta(m + "
+           "sqrt(alpha r) z)).",
+           [check_symbolic(mhat_saddle - beta * m, "mhat = beta m at the saddle"),
+            check_symbolic(field - beta * h,
+                           "field sqrt(qhat) z + mhat = beta(m + sqrt(alpha r) z)"),
+            check_symbolic(site.xreplace({I_spin: 0})
+                           - (-beta * m**2 / 2 + alpha * beta**2 * r * (q - 1) / 2),
+                           "polynomial part of the site term")],
+           site=site)
+
+    f = alpha / 2 + alpha / (2 * beta) * logdet - site / beta
     d.step("free energy per neuron",
-           "f = alpha/2 + m^2/2 + (alpha/2 beta) log det term + alpha beta r(1-q)/2 - "
-           "(1/beta) E_z log 2cosh(beta(m + sqrt(alpha r) z)); the alpha/2 removes the diagonal "
-           "self-coupling (J_ii = 0).", f=f)
+           "f = alpha/2 + (alpha/2 beta) log det term - (1/beta) site term = alpha/2 + m^2/2 + "
+           "(alpha/2 beta) log det term + alpha beta r(1-q)/2 - (1/beta) E_z log 2cosh(beta(m + "
+           "sqrt(alpha r) z)); the alpha/2 removes the diagonal self-coupling (J_ii = 0).", f=f)
 
     # Finite-T saddle point (the AGS equations), as a check of the free energy.
     s = 1 - beta * (1 - q)
@@ -121,28 +140,33 @@ def _finite_temperature(d: Derivation):
            [check_symbolic(dfq - alpha * beta / 2 * (q / s**2 - r), "df/dq"),
             check_numeric(dfm, m_eq, [m, q, r, alpha, beta], samples, 1e-20, "df/dm")],
            df_dq=dfq, df_dm=dfm)
-    return f
+    return f, site, logdet
 
 
 # --- zero temperature ------------------------------------------------------------------------
-def _zero_temperature_limit(d: Derivation, f):
-    integrals = list(f.atoms(sp.Integral))
-    (I_logcosh,) = integrals
-    non_integral = f.xreplace({I_logcosh: 0}).subs(q, 1 - C / beta)
-    lim_rest = sp.limit(non_integral, beta, sp.oo)
-    expected_rest = alpha / 2 + m**2 / 2 - alpha / (2 * (1 - C)) + alpha * r * C / 2
+def _zero_temperature_limit(d: Derivation, f, site, logdet):
+    (I_logcosh,) = f.atoms(sp.Integral)
+    to_C = {q: 1 - C / beta}
+    # Each block's polynomial part separately: the site term (spins, conjugate) and the pattern
+    # term (non-condensed patterns, with the alpha/2 of the diagonal), per pattern.
+    site_rest = sp.limit((-site.xreplace({I_logcosh: 0}) / beta).subs(to_C), beta, sp.oo)
+    pattern = sp.limit((sp.S(1) / 2 + logdet / (2 * beta)).subs(to_C), beta, sp.oo)
     x = sp.Symbol("x", positive=True)
-    pointwise = sp.limit(sp.log(2 * sp.cosh(beta * x)) / beta, beta, sp.oo)
+    # the integrand's own LogCosh2, written out as log(2 cosh) for sympy's limit
+    pointwise = sp.limit(LogCosh2(beta * x).rewrite(sp.cosh) / beta, beta, sp.oo)
     s_ = sp.sqrt(alpha * r)
     absavg = gauss_avg(sp.Abs(m + s_ * z), z)
-    f0_integral = alpha / 2 + m**2 / 2 - alpha / (2 * (1 - C)) + alpha * r * C / 2 - absavg
+    f0_integral = site_rest - absavg + alpha * pattern
     d.step("zero-temperature limit",
-           "beta -> oo with C = beta(1-q) fixed: the non-integral terms tend to alpha/2 + m^2/2 "
-           "- alpha/(2(1-C)) + alpha r C/2 (sympy limit); (1/beta) log 2cosh(beta x) -> |x| "
+           "beta -> oo with C = beta(1-q) fixed: the non-integral part of the site term tends to "
+           "m^2/2 + alpha r C/2 and the pattern term (per pattern) to 1/2 - 1/(2(1-C)) (sympy "
+           "limits); (1/beta) log 2cosh(beta x) -> |x| "
            "pointwise (sympy limit, x > 0, even in x), and 0 <= (1/beta) log 2cosh(beta x) - |x| "
            "<= log(2)/beta, so the Gaussian average converges to E_z |m + sqrt(alpha r) z| "
            "(checked with mpmath at beta = 1e2, 1e4: gap below log(2)/beta and shrinking).",
-           [check_symbolic(lim_rest - expected_rest, "limit of the non-integral terms"),
+           [check_symbolic(site_rest - (m**2 / 2 + alpha * r * C / 2), "limit of the site term"),
+            check_symbolic(pattern - (sp.S(1) / 2 - 1 / (2 * (1 - C))),
+                           "limit of the pattern term"),
             check_symbolic(pointwise - x, "(1/beta) log 2cosh(beta x) -> x for x > 0"),
             _check_logcosh_limit(I_logcosh, absavg)],
            f0=f0_integral)
@@ -160,8 +184,7 @@ def _zero_temperature_limit(d: Derivation, f):
             check_numeric(split, closed, [m, r, alpha], [(0.9, 1.2, 0.1)], 1e-25,
                           "split integrals")],
            E_abs_h=closed)
-    f0 = f0_integral.xreplace({absavg: closed})
-    return f0
+    return site_rest - closed, pattern
 
 
 def _check_logcosh_limit(I_logcosh, absavg):
@@ -181,41 +204,34 @@ def _check_logcosh_limit(I_logcosh, absavg):
                  + ", ".join(f"{g:.2e} at beta={b:g}" for b, g in gaps.items()), gaps[1e4])
 
 
-def _saddle_point(d: Derivation, f0):
+def _saddle_point(d: Derivation, G_site, G_pattern):
     s_ = sp.sqrt(alpha * r)
-    F_m, F_C, F_r = (sp.diff(f0, v) for v in (m, C, r))
-    d.step("zero-temperature saddle-point equations",
-           "Stationarity of f0 (sympy): df0/dm = m - (1 - 2H(m/s)), i.e. m = erf(m/sqrt(2 alpha "
-           "r)); df0/dC = (alpha/2)(r - 1/(1-C)^2); df0/dr = (alpha/2)(C - 2 Npdf(m/s)/s), "
-           "s = sqrt(alpha r): the AGS equations.",
+    # m is fixed by its own equation; C and r by each other's: df0/dr = 0 gives C, df0/dC = 0
+    # gives r. c = -2/alpha cancels the alpha C/2 and alpha r/2 of the conjugate term.
+    fe = FreeEntropy([m, C, r], G_site, G_pattern, alpha,
+                     pairing=[Pairing(m, m, sp.S(-1)), Pairing(C, r, -2 / alpha),
+                              Pairing(r, C, -2 / alpha)])
+    store_pairing(d, fe)
+    d.step("zero-temperature free energy",
+           "f0(m, C, r) = G_site + alpha G_pattern with G_site = m^2/2 + alpha r C/2 - E_z |m + "
+           "sqrt(alpha r) z| and G_pattern = 1/2 - 1/(2(1-C)): the ground-state energy per "
+           "neuron, extremized over (m, C, r) (retrieval states minimize it over m).", phi=fe.phi)
+    F, T = saddle_point(
+        d, fe, args=[m, C, r, alpha],
+        samples=[(0.9, 0.3, 1.5, 0.1), (0.6, 0.5, 3.0, 0.05), (-0.4, 0.2, 0.8, 0.3)],
+        observables=[("error_fraction", (1 - m) / 2), ("susceptibility", C)],
+        kind="zero-temperature free energy per neuron (ground-state energy per neuron)")
+    F_m, F_C, F_r = F
+    T_expected = [1 - 2 * H(m / s_), 2 * Npdf(m / s_) / s_, 1 / (1 - C)**2]
+    d.step("zero-temperature saddle-point equations (AGS)",
+           "df0/dm = m - (1 - 2H(m/s)), i.e. m = erf(m/sqrt(2 alpha r)); df0/dC = (alpha/2)(r - "
+           "1/(1-C)^2); df0/dr = (alpha/2)(C - 2 Npdf(m/s)/s), s = sqrt(alpha r): the AGS "
+           "equations. The fixed-point map is m <- 1 - 2H(m/s), C <- 2 Npdf(m/s)/s, r <- "
+           "1/(1-C)^2.",
            [check_symbolic(F_m - (m - 1 + 2 * H(m / s_)), "df0/dm"),
             check_symbolic(F_C - alpha / 2 * (r - 1 / (1 - C)**2), "df0/dC"),
-            check_symbolic(F_r - alpha / 2 * (C - 2 * Npdf(m / s_) / s_), "df0/dr")],
-           F_m=F_m, F_C=F_C, F_r=F_r)
-
-    # Equations paired with the order parameter they fix: (m, C, r) <- (F_m, F_r, F_C).
-    E = [F_m, F_r, F_C]
-    X = [m, C, r]
-    c = [sp.S(-1), -2 / alpha, -2 / alpha]
-    T = [sp.simplify(xi + ci * Ei) for xi, ci, Ei in zip(X, c, E)]
-    T_expected = [1 - 2 * H(m / s_), 2 * Npdf(m / s_) / s_, 1 / (1 - C)**2]
-    d.step("fixed-point form",
-           "m <- 1 - 2H(m/s), C <- 2 Npdf(m/s)/s, r <- 1/(1-C)^2, i.e. T = x + c E with "
-           "c = (-1, -2/alpha, -2/alpha) and E = (df0/dm, df0/dr, df0/dC).",
-           [check_symbolic(Ti - Te, f"T_{xi}") for Ti, Te, xi in zip(T, T_expected, X)],
-           T_m=T[0], T_C=T[1], T_r=T[2])
-    Jac = [[sp.diff(Ei, xj) for xj in X] for Ei in E]
-    d.kernel("newton", X,
-             [(f"E_{i}", Ei) for i, Ei in enumerate(E)]
-             + [(f"J_{i}{j}", Jac[i][j]) for i in range(3) for j in range(3)]
-             + [(f"c_{xi}", ci) for xi, ci in zip(X, c)],
-             "equations E = (df0/dm, df0/dr, df0/dC), Jacobian dE/d(m, C, r), preconditioner c")
-    d.kernel("fixed_point", X, [(f"T_{xi}", Ti) for xi, Ti in zip(X, T)],
-             "fixed-point map (m, C, r) <- T")
-    d.kernel("free_entropy", X, [("f0", f0)],
-             "zero-temperature free energy per neuron (ground-state energy per neuron)")
-    d.kernel("observables", X, [("error_fraction", (1 - m) / 2), ("susceptibility", C)],
-             "fraction of wrong bits in the retrieval state, and C = beta(1-q)")
+            check_symbolic(F_r - alpha / 2 * (C - 2 * Npdf(m / s_) / s_), "df0/dr")]
+           + [check_symbolic(Ti - Te, f"T_{xi}") for Ti, Te, xi in zip(T, T_expected, (m, C, r))])
 
     # Capacity: eliminate (C, r) and parametrize by u = m / s.
     m_u = 1 - 2 * H(u)
@@ -225,7 +241,7 @@ def _saddle_point(d: Derivation, f0):
     sqrt_alpha = sp.simplify(s_u * (1 - C_u))
     alpha_u = sqrt_alpha**2
     subs = {m: m_u, C: C_u, r: r_u, alpha: alpha_u}
-    resid = sum(Ei.xreplace(subs) ** 2 for Ei in E)
+    resid = sum(Fi.xreplace(subs) ** 2 for Fi in F)
     d.step("retrieval branch parametrized by u = m/sqrt(alpha r)",
            "With u = m/s: m = 1 - 2H(u), s = m/u, C = 2 Npdf(u)/s, r = 1/(1-C)^2 and "
            "sqrt(alpha) = s (1 - C) = (1 - 2H(u))/u - 2 Npdf(u) =: g(u). Substituting back makes "

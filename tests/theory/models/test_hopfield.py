@@ -46,6 +46,35 @@ def test_ags_retrieval_overlap_matches_mpmath(alpha):
         assert abs(r["m"] - float(mp.erf(y))) < 1e-12
 
 
+def test_ags_derivation_declares_the_pairing_and_the_generated_module_carries_it():
+    """The stationarity equations are stored in the natural order (df0/dm, df0/dC, df0/dr) and
+    the derivation declares m <- df0/dm, C <- df0/dr, r <- df0/dC: the stored metadata, the
+    fixed-point step and the generated PAIRING agree; at a point the generated equations match
+    the AGS equations written out by hand (mpmath) and T - x = c F[PAIRING]."""
+    import json
+
+    from memgenkit.numerics import models
+    decl = models.MODELS["hopfield-ags"]
+    stored = json.loads((decl.derivations_dir / f"{decl.stem}.json").read_text())
+    assert stored["metadata"]["pairing"] == [0, 2, 1]  # (m, C, r) <- F[(m, r, C)]
+    step = next(s for s in stored["steps"] if s["name"] == "fixed-point form")
+    assert "m <- dphi/dm, C <- dphi/dr, r <- dphi/dC" in step["description"]
+    model = models.get("hopfield-ags")
+    assert tuple(model.module.PAIRING) == tuple(stored["metadata"]["pairing"])
+    assert model.module.KERNELS["newton"][1][:3] == ("F_m", "F_C", "F_r")
+    m, C, r, alpha = 0.8, 0.3, 1.4, 0.1
+    x, p = np.array([m, C, r]), np.array([alpha])
+    out = model.call("newton", x, p)
+    F, c = out[:3], out[12:]
+    with mp.workdps(30):
+        s = mp.sqrt(alpha * r)
+        hand = [m - mp.erf(m / (mp.sqrt(2) * s)), alpha / 2 * (r - 1 / (1 - C) ** 2),
+                alpha / 2 * (C - 2 * mp.npdf(m / s) / s)]
+    assert max(abs(float(h) - f) for h, f in zip(hand, F)) < 1e-14
+    T = model.call("fixed_point", x, p)
+    assert np.max(np.abs(T - x - c * F[list(model.module.PAIRING)])) < 1e-14
+
+
 def test_ags_above_capacity_reports_no_solution():
     r = api.solve("hopfield-ags", alpha=0.14)
     assert not r.converged and "alpha_c" in r.status["message"]
