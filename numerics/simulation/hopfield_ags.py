@@ -9,7 +9,9 @@
 * Capacity by simulation: asynchronous zero-temperature dynamics from each stored pattern; the
   fraction of patterns retrieved (final overlap > 0.9) against alpha at each N of a ladder; the
   crossing of 1/2, alpha_50(N), approaches the replica value as N grows. Verdict: |alpha_50(N) -
-  alpha_c| decreases along the ladder; the linear extrapolation in N^(-1/2) is reported without a
+  alpha_c| decreases along the ladder; the linear extrapolation in N^(-1/2) (the shared ladder's
+  WLS fit, numerics/ladder.py ``extrapolate``, with the standard error of each alpha_50(N) from
+  :func:`alpha_50_estimate`) is reported with its se and z against the RS alpha_c but without a
   verdict (finite-N corrections are large, the dynamics stop in metastable states, and replica
   symmetry breaking shifts alpha_c slightly, to ~0.1382).
 
@@ -22,6 +24,7 @@ import math
 import numpy as np
 from scipy import stats as sps
 
+from .. import ladder
 from ..records import make_record, write_record
 
 from . import hopfield_dynamics as hd
@@ -75,31 +78,82 @@ def mixture_overlaps(N, L, instances, seed, steps=10):
             "se": float(vals.std(ddof=1) / math.sqrt(len(vals))), "theory": a_L(L)}
 
 
-def retrieval_overlaps(N, alpha, instances, seed, sweeps=50):
+RETRIEVED = 0.9  # final overlap above which a start counts as retrieved
+
+
+def _final_overlaps(N, alpha, instances, seed, sweeps=50):
+    """P and, per instance, the final overlaps of the asynchronous dynamics started at the first
+    min(P, 10) stored patterns (instance i: patterns from rng_for(seed, 303, N, i))."""
     P = max(1, int(round(alpha * N)))
-    ms = []
+    per = []
     for i in range(instances):
         X = random_patterns(P, N, hd.rng_for(seed, 303, N, i))
         J = hd.hebb(X)
         n = min(P, 10)
         fin, _ = hd.asynchronous(J, X[:n], X[:n], sweeps, seed * 1000 + i)
-        ms.extend(fin.tolist())
-    ms = np.array(ms)
+        per.append(np.asarray(fin, float))
+    return P, per
+
+
+def retrieval_overlaps(N, alpha, instances, seed, sweeps=50):
+    P, per = _final_overlaps(N, alpha, instances, seed, sweeps)
+    ms = np.concatenate(per)
     return {"P": P, "m_mean": float(ms.mean()), "m_se": float(ms.std(ddof=1) / math.sqrt(len(ms)))
             if len(ms) > 1 else math.nan, "m_median": float(np.median(ms)),
-            "retrieved_fraction": float(np.mean(ms > 0.9))}
+            "retrieved_fraction": float(np.mean(ms > RETRIEVED))}
+
+
+def alpha_50_estimate(alphas, retrieved, starts):
+    """alpha_50, the alpha where the retrieved fraction crosses 1/2, and its one-sigma standard
+    error, from per-instance counts: ``retrieved[i][j]`` of ``starts[i][j]`` starts of instance i
+    at ``alphas[j]`` were retrieved. Returns (alpha_50, se, j) with j the lower bracketing grid
+    point (alpha_50 = nan, se = nan, j = None without a crossing).
+
+    The fraction at alpha_j is pooled, f_j = sum_i k_ij / sum_i n_ij; alpha_50 is the linear
+    interpolation between the first bracket with f_j >= 1/2 > f_(j+1):
+    alpha_50 = alpha_j + (f_j - 1/2)/(f_j - f_(j+1)) (alpha_(j+1) - alpha_j).
+    se: the delta method through that interpolation, d alpha_50/d f_j = D (1/2 - f_(j+1))/d^2 and
+    d alpha_50/d f_(j+1) = D (f_j - 1/2)/d^2 (D the grid step, d = f_j - f_(j+1)), with the
+    covariance of (f_j, f_(j+1)) estimated over INSTANCES (cluster / ratio-estimator covariance,
+    cov(f_j, f_l) = I/(I-1) sum_i e_ij e_il / (n_j n_l), e_ij = k_ij - f_j n_ij, n_j = sum_i n_ij).
+    Why not the plain binomial error of each fraction: the starts of one instance share its
+    couplings, and the grid points share patterns (the same seeded stream, the first rows
+    coincide), so the starts are neither independent within an instance nor across alphas; both
+    correlations are positive and the binomial error would understate the se (the test of this
+    function shows it on a synthetic ladder, where the cluster se is calibrated). The se is
+    statistical only: the bias of the linear interpolation on a finite grid is not in it."""
+    a = np.asarray(alphas, float)
+    k = np.asarray(retrieved, float)
+    n = np.asarray(starts, float)
+    if k.shape != n.shape or k.ndim != 2 or k.shape[1] != a.size:
+        raise ValueError("retrieved and starts: instances x alphas arrays matching alphas")
+    I = k.shape[0]
+    nj = n.sum(0)
+    f = k.sum(0) / nj
+    for j in range(a.size - 1):
+        if f[j] >= 0.5 > f[j + 1]:
+            D, d = a[j + 1] - a[j], f[j] - f[j + 1]
+            a50 = a[j] + (f[j] - 0.5) / d * D
+            g = np.array([D * (0.5 - f[j + 1]) / d ** 2, D * (f[j] - 0.5) / d ** 2])
+            e = (k[:, j:j + 2] - f[j:j + 2] * n[:, j:j + 2]) / nj[j:j + 2]
+            cov = e.T @ e * (I / (I - 1)) if I > 1 else np.full((2, 2), np.nan)
+            return float(a50), float(math.sqrt(max(g @ cov @ g, 0.0))), j
+    return math.nan, math.nan, None
 
 
 def capacity_ladder(Ns, alphas, instances, seed):
     rows = []
     for N in Ns:
-        fr = [retrieval_overlaps(N, a, instances, seed)["retrieved_fraction"] for a in alphas]
-        a50 = math.nan
-        for j in range(len(alphas) - 1):
-            if fr[j] >= 0.5 > fr[j + 1]:
-                a50 = alphas[j] + (fr[j] - 0.5) / (fr[j] - fr[j + 1]) * (alphas[j + 1] - alphas[j])
-                break
-        rows.append({"N": N, "alphas": list(alphas), "retrieved_fraction": fr, "alpha_50": a50})
+        k, n = [], []
+        for a in alphas:
+            _, per = _final_overlaps(N, a, instances, seed)
+            k.append([int(np.count_nonzero(m > RETRIEVED)) for m in per])
+            n.append([m.size for m in per])
+        k, n = np.array(k).T, np.array(n).T  # instances x alphas
+        fr = [float(v) for v in k.sum(0) / n.sum(0)]
+        a50, se, _ = alpha_50_estimate(alphas, k, n)
+        rows.append({"N": N, "alphas": list(alphas), "retrieved_fraction": fr, "alpha_50": a50,
+                     "alpha_50_se": se})
     return rows
 
 
@@ -122,22 +176,33 @@ def verify_classic(model, a_c, m_c, params, *, Ns=None, instances=None, seed=0,
     if not quick:
         cap = capacity_ladder(Ns or (250, 500, 1000, 2000),
                               [0.10, 0.12, 0.13, 0.14, 0.15, 0.16, 0.18, 0.20, 0.22], inst, seed)
-        pts = [(r["N"], r["alpha_50"]) for r in cap if math.isfinite(r["alpha_50"])]
-        dist = [abs(a - a_c) for _, a in pts]
+        pts = [(r["N"], r["alpha_50"], r["alpha_50_se"]) for r in cap
+               if math.isfinite(r["alpha_50"])]
+        dist = [abs(a - a_c) for _, a, _ in pts]
         # approach: the distance to the replica value shrinks along the ladder
         cap_ok = len(pts) >= 2 and all(d1 < d0 for d0, d1 in zip(dist, dist[1:]))
         if len(pts) >= 2:
-            x = np.array([n ** -0.5 for n, _ in pts])
-            y = np.array([a for _, a in pts])
-            slope, icept = np.polyfit(x, y, 1)
-            cap_fit = {"x": "N^-1/2", "intercept": float(icept), "slope": float(slope)}
+            # the shared ladder's WLS fit in N^-1/2, each alpha_50(N) weighted by its se; the
+            # 3-se comparison with the RS alpha_c is reported, not a verdict (module docstring)
+            row = ladder.extrapolate([n for n, _, _ in pts], [a for _, a, _ in pts],
+                                     [max(s, 1e-12) for _, _, s in pts], a_c,
+                                     scaling="1/sqrt(N)")
+            cap_fit = {"x": "N^-1/2", "intercept": float(row["extrapolated"]),
+                       "slope": float(row["slope"]), "se": float(row["se"]),
+                       "slope_se": float(row["slope_se"]), "z": float(row["z"]),
+                       "within_3se": bool(row["pass"]), "chi2": float(row["chi2"]),
+                       "dof": int(row["dof"]), "cov": row["cov"], "theory": a_c,
+                       "Ns": [n for n, _, _ in pts], "means": [a for _, a, _ in pts],
+                       "ses": [s for _, _, s in pts],
+                       "se_method": "delta method through the interpolation, covariance over "
+                                    "instances (alpha_50_estimate)", "verdict": False}
     passed = bool(flip["passed"] and all(r["passed"] for r in mix) and cap_ok)
     record = make_record(model, {"alpha": alpha}, {"verdict": "PASS" if passed else "FAIL"},
                          alpha=alpha, flip=flip, mixtures=mix, capacity_ladder=cap,
                          capacity_extrapolation=cap_fit, capacity_approaches=bool(cap_ok),
                          theory={"alpha_c": a_c, "m_c": m_c}, passed=passed, seed=seed)
     path = write_record(record, out_dir, f"verify-hopfield-ags-seed{seed}")
-    figure = _plot(flip, mix, cap, a_c, alpha, path.with_suffix(".png"))
+    figure = _plot(flip, mix, cap, a_c, alpha, path.with_suffix(".png"), cap_fit)
     lines = [f"hopfield-ags verify (seed {seed}); RS theory alpha_c = {a_c:.9f}, "
              f"m(alpha_c) = {m_c:.6f}",
              f"  one-step flip, N={flip['N']}, P={flip['P']}: sim {flip['p_sim']:.3e} +- "
@@ -153,23 +218,27 @@ def verify_classic(model, a_c, m_c, params, *, Ns=None, instances=None, seed=0,
             lines.append(f"  capacity N={row['N']}: retrieved fraction "
                          + " ".join(f"{a:.2f}:{f:.2f}" for a, f in
                                     zip(row["alphas"], row["retrieved_fraction"]))
-                         + f" -> alpha_50 = {row['alpha_50']:.4f}")
+                         + f" -> alpha_50 = {row['alpha_50']:.4f} +- {row['alpha_50_se']:.4f}")
     if cap:
         lines.append(f"  |alpha_50(N) - alpha_c| shrinks along the ladder: "
                      f"{'PASS' if cap_ok else 'FAIL'}"
-                     + (f"; linear extrapolation in N^-1/2: alpha_50(oo) = "
-                        f"{cap_fit['intercept']:.4f} (reported, no verdict)" if cap_fit else ""))
+                     + (f"; WLS extrapolation in N^-1/2: alpha_50(oo) = "
+                        f"{cap_fit['intercept']:.4f} +- {cap_fit['se']:.4f}, z = "
+                        f"{cap_fit['z']:.2f} from the RS alpha_c (chi2/dof = {cap_fit['chi2']:.2f}/"
+                        f"{cap_fit['dof']}; reported, no verdict)" if cap_fit else ""))
     lines.append(f"  verdict: {'PASS' if passed else 'FAIL'}")
     return {"record": record, "table": "\n".join(lines), "figure": str(figure), "path": str(path),
             "passed": passed}
 
 
-def _plot(flip, mix, cap, a_c, alpha, path):
+def _plot(flip, mix, cap, a_c, alpha, path, cap_fit=None):
     """One-step flip probability against H(1/sqrt(alpha)) and the exact finite-N tail; the
-    mixture overlaps against a_L; the retrieved fraction along the capacity ladder (full run)."""
+    mixture overlaps against a_L; the retrieved fraction along the capacity ladder and the
+    ladder's extrapolation of alpha_50(N) in N^-1/2 (full run)."""
     from ..plotting import pyplot
     plt = pyplot()
-    fig, ax = plt.subplots(1, 3 if cap else 2, figsize=(13.5 if cap else 9, 3.6))
+    ncol = 2 + bool(cap) + bool(cap_fit)
+    fig, ax = plt.subplots(1, ncol, figsize=(4.5 * ncol, 3.6))
     a = np.linspace(max(0.03, 0.4 * alpha), max(0.3, 1.5 * alpha), 200)
     ax[0].semilogy(a, sps.norm.sf(1 / np.sqrt(a)), "-", label="H(1/sqrt(alpha))")
     N = flip["N"]
@@ -200,6 +269,14 @@ def _plot(flip, mix, cap, a_c, alpha, path):
         ax[2].set_xlabel("alpha")
         ax[2].set_ylabel("retrieved fraction (overlap > 0.9)")
         ax[2].legend(fontsize=7)
+    if cap_fit:
+        row = {"observable": "alpha_50 (reported, no verdict)", "means": cap_fit["means"],
+               "ses": cap_fit["ses"], "extrapolated": cap_fit["intercept"],
+               "slope": cap_fit["slope"], "cov": cap_fit["cov"], "se": cap_fit["se"],
+               "theory": a_c}
+        ladder.draw_extrapolation(ax[3], row, cap_fit["Ns"], scaling="1/sqrt(N)",
+                                  theory_label="RS alpha_c")
+        ax[3].legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

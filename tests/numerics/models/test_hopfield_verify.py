@@ -110,6 +110,12 @@ def test_verify_snr_full_passes(tmp_path):
 def test_verify_ags_full_passes(tmp_path):
     r = api.verify("hopfield-ags", {}, out_dir=tmp_path)
     assert r["passed"], r["table"]
+    # the capacity extrapolation: the shared ladder's WLS fit with per-N standard errors, its z
+    # against the RS alpha_c recorded and reported without a verdict
+    fit = r["record"]["capacity_extrapolation"]
+    assert fit["se"] > 0 and all(s > 0 for s in fit["ses"]) and fit["verdict"] is False
+    assert fit["z"] == pytest.approx(abs(fit["intercept"] - fit["theory"]) / fit["se"])
+    assert "reported, no verdict" in r["table"]
 
 
 @pytest.mark.slow
