@@ -396,6 +396,22 @@ def test_broken_kernel_is_rejected():
                                       kernels=["observables"]))
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", range(20))
+def test_erm_and_data_checks_over_seeds(seed):
+    """The tolerances of the ERM-channel and data checks are not tuned to the default seeds:
+    every block passes at 20 more seeds each (the Monte Carlo of Phi_ch on rules and facts)."""
+    from memgenkit.theory.blocks import RulesAndFacts
+    for name in sorted(ERM):
+        for check in C.CHANNEL_OWN_CHECKS:
+            _assert_all(check(BLOCKS[name](), _rng("seeds", name, check.__name__, str(seed))))
+        _assert_all(C.channel_erm_average(BLOCKS[name](), RulesAndFacts(),
+                                          _rng("seeds", name, str(seed))))
+    for name in DATA:
+        for check in (C.data_inputs, C.data_spectrum):
+            _assert_all(check(BLOCKS[name](), _rng("seeds", name, check.__name__, str(seed))))
+
+
 # -- ERM (Moreau) channels, data models, undeclared symbols: each check can fail -----------------
 def _moreau(loss, **overrides):
     """A Moreau channel of ``loss`` with some methods replaced (a broken toy)."""
