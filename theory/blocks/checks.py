@@ -585,8 +585,8 @@ def channel_bayes(channel, labels, rng, points=2, n=200000, nse=5.0, dps=20) -> 
 
 # -- ERM (Moreau) channels: hooks ``loss_expr()``, ``prox_pieces(d)``, ``threshold(d)``, ``time`` --
 def _erm_pieces(channel):
-    """[(lo, hi, prox, M)] of an ERM channel as mpmath callables of (omega, W), with the symbols
-    (omega, W); None for a channel without ``prox_pieces``."""
+    """[(lo, hi, prox, M)] of an ERM channel as mpmath callables of (omega, W) (the piece ends
+    lo, hi depend on W only); None for a channel without ``prox_pieces``."""
     if not hasattr(channel, "prox_pieces"):
         return None
     from .glm import W, omega
@@ -644,6 +644,7 @@ def _brute_prox(loss, om, W, grid=4001, iters=160):
 
 
 def _loss_function(channel):
+    """The channel's ``loss_expr`` as a numpy function of the margin."""
     from .glm import z as zsym
     # numpy, vectorized (the grid of ``_brute_prox``); Max as numpy.maximum
     return sp.lambdify([zsym], channel.loss_expr(), modules=[{"Max": np.maximum}, "numpy"])
@@ -674,6 +675,7 @@ def _erm_points(channel, pieces, rng, extra=4):
 
 
 def _any_labels():
+    """A label model for ``sample_point`` where only the prox time of the point is used."""
     from .labels import SignTeacher
     return SignTeacher()
 
@@ -760,9 +762,9 @@ def channel_threshold(channel, rng, points=3, tol=1e-6, step=0.05) -> list[Check
 def channel_erm_average(channel, labels, rng, n=200000, nse=5.0) -> list[Check]:
     """ERM channels: Phi_ch = ``energetic`` (the y-folded Gaussian average of -M) against a
     direct Monte Carlo over the sample: xi ~ N(0, 1), nu | xi ~ N(m xi/sqrt q, 1 - m^2/q), y
-    from the label model's sampler, -M(y sqrt(q) xi, W) with the channel's pieces in numpy (a
-    bisection for an implicit prox); ``n`` draws, within ``nse`` se. Checks the fold over y, the
-    label conditioning and the quadrature together."""
+    from the label model's sampler, -M(y sqrt(q) xi, W) with the channel's pieces in numpy
+    (bisection + Newton for an implicit prox); ``n`` draws, within ``nse`` se. Checks the fold
+    over y, the label conditioning and the quadrature together."""
     if not hasattr(channel, "prox_pieces"):
         return []
     from .glm import W as Wsym, m, omega

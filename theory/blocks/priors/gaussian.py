@@ -25,8 +25,8 @@ from ..glm import V, Vh, legendre, m, mh, q, qh
 from ..symbols import qhat as qhat_pos
 
 lam = sp.Symbol("lam", positive=True)
-# The ridge, declared so that the generic checks draw it (every model that uses it declares the
-# same range).
+# The ridge, declared so that the generic checks draw it from a range (that of raf-erm and
+# raf-rf, the models built on this block's ridge) instead of fixing it.
 LAM = Parameter(lam, 0.0, None, lower_open=True, default=1.0,
                 description="ridge (regularization) strength")
 u, v, ws = sp.symbols("u v wstar", real=True)
