@@ -396,6 +396,22 @@ def test_broken_kernel_is_rejected():
                                       kernels=["observables"]))
 
 
+@pytest.mark.parametrize("loss", ["square", "hinge", "logistic"])
+def test_erm_checks_at_the_kernel_prox_time(loss):
+    """The ERM checks on the channel as raf-erm builds it: prox time W = V + mustar^2/lam of
+    the isotropic kernel (BLOCKS has W = V), with lam and mustar declared and drawn."""
+    from memgenkit.theory.blocks import Isotropic, Moreau, RulesAndFacts
+    from memgenkit.theory.blocks.data import _MUSTAR
+    from memgenkit.theory.blocks.priors.gaussian import LAM
+    data = Isotropic(kernel=True)
+    ch = Moreau(loss, data.time, data.time_text, parameters=(LAM, _MUSTAR))
+    checks = [c for check in C.CHANNEL_OWN_CHECKS
+              for c in check(ch, _rng("kernel-time", loss, check.__name__))]
+    checks += C.channel_erm_average(ch, RulesAndFacts(), _rng("kernel-time", loss))
+    assert len(checks) == 5
+    _assert_all(checks)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("seed", range(20))
 def test_erm_and_data_checks_over_seeds(seed):

@@ -42,10 +42,12 @@ class Moreau(Channel):
 
     name = "moreau"
 
-    def __init__(self, loss="square", time=V, time_text="W = V"):
+    def __init__(self, loss="square", time=V, time_text="W = V", parameters=()):
         if loss not in LOSSES:
             raise ValueError(f"loss must be one of {', '.join(LOSSES)}, got {loss!r}")
         self.loss, self.time, self.time_text = loss, time, time_text
+        # the parameters of ``time`` beyond V (e.g. the kernel's lam, mustar), for the checks
+        self.parameters = tuple(parameters)
 
     def cuts(self):
         """Kinks (scale-0 hints) of the channel integrands, in the variable xi."""
