@@ -4,8 +4,10 @@ Each check is a function of a block (or of a stored derivation) and a seeded
 ``numpy.random.Generator``; it returns a list of ``theory.derivation.Check`` (``passed`` with a
 one-line ``detail`` and the worst error) or raises ``BlockContractError`` with a message naming
 the block and what of the contract is missing. ``run(block, rng, labels)`` runs every check
-that applies to a block (``checks_for`` lists them by kind); ``tests/theory/blocks/test_checks.py`` runs them over ``theory.blocks.BLOCKS`` and
-over every registered model, so a block added to ``BLOCKS`` is checked by the next test run.
+that applies to a block (``checks_for`` lists them by kind; a channel's own checks,
+``CHANNEL_OWN_CHECKS``, run once, the others on each label model);
+``tests/theory/blocks/test_checks.py`` runs them over ``theory.blocks.BLOCKS`` and over every
+registered model, so a block added to ``BLOCKS`` is checked by the next test run.
 
 Contract for block authors (what the checks read, and what they verify)
 -----------------------------------------------------------------------
@@ -19,7 +21,8 @@ Prior (``kind == "prior"``)
     ``sample_point(rng, teacher)`` (the base draws from a box and keeps what ``domain`` accepts).
     A teacher mode that is not derived raises ``ValueError``/``NotImplementedError`` from
     ``order_parameters`` and is skipped.
-  * ``prior_moments``: every declared moment equals sympy's dG_S/dsigma, evaluated with mpmath
+  * ``prior_moments``: every symbol of G_S is an order parameter or a declared parameter
+    (``declared``); every declared moment equals sympy's dG_S/dsigma, evaluated with mpmath
     at 20 digits at 2 random domain points per teacher mode; relative tolerance 1e-15 (the
     quadrature of the two integrals, not the algebra, sets the floor).
   * ``prior_pairing``: the pairing uses every order parameter once as theta and once as sigma
@@ -67,9 +70,42 @@ Channel (``kind == "channel"``), checked on every label model of ``BLOCKS``
     the Nishimori identity 2 dPsi_out/dq = E_xi sum_y Z(y) (d log Z(y)/d omega)^2, i.e.
     mhat = qhat (relative 1e-10, 20 digits); Psi_out against a Monte Carlo over xi,
     nu = sqrt(q) xi + sqrt(1-q) z and y from the label sampler (200000 draws, 5 se).
-  * Channels with none of these hooks (the Moreau/ERM channels today) get no channel check.
+  * ``channel_energetic``, ``channel_bayes``, ``channel_erm_average`` also check that every
+    symbol of the channel term has a value at the channel's ``sample_point`` (``declared``).
 
-Data model (``kind == "data"``): no generic check yet.
+ERM channel (a channel with ``prox_pieces``: the Moreau channels), hooks ``loss_expr()`` (the
+loss at label +1 in the margin glm.z), ``prox_pieces(d)`` ([(lo, hi, prox, M)] in glm's omega
+and W), ``threshold(d)`` (omega* in the channel's ``time``), ``time`` (the prox time W) and
+``sample_point(rng, labels)`` (q, m, V and the label parameters). Checked once per channel:
+  * ``channel_envelope``: M and prox against a brute-force minimization of loss(z) + (z -
+    omega)^2/(2W) (a 4001-point grid, then golden section to float resolution), at one omega
+    in every piece plus 4 uniform on (-4, 4), W from the sample points; M to 1e-10 (1 + |M|),
+    prox to 1e-6 (1 + |z|) (a smooth minimizer is only resolved to ~sqrt(float eps)).
+  * ``channel_envelope_identity``: dM/domega = (omega - prox)/W and dM/dW = -(prox -
+    omega)^2/(2W^2), with mpmath numerical derivatives of the channel's M (20 digits),
+    relative 1e-12, at the same kind of points.
+  * ``channel_threshold``: at 3 prox times, the brute-force prox at omega* is 0 (1e-6) and
+    changes sign over omega* -+ 0.05; the channel's own prox at omega* is 0 (1e-15).
+and on every label model:
+  * ``channel_erm_average``: Phi_ch = ``energetic`` (the y-folded Gaussian average of -M)
+    against a direct Monte Carlo: xi ~ N(0, 1), nu | xi ~ N(m xi/sqrt q, 1 - m^2/q), y from the
+    label sampler, -M(y sqrt(q) xi, W) from the channel's pieces in numpy (the logistic prox by
+    a vectorized bisection + Newton); 200000 draws, within 5 se.
+
+Data model (``kind == "data"``)
+  * ``sample(rng, n, N)``; optional ``activations()`` ({name: (s(x), mu0, mu1, mustar)} in
+    ``data.x_act``), ``sample_features(rng, d, values)`` (F, p x d) with ``stieltjes(z)`` (the
+    declared spectral law of F F^T, E[1/(s - z)], z < 0).
+  * ``data_inputs``: 4000 x 12 sampled inputs have E x = 0, E x x^T = I (upper triangle) and
+    E x^4 = 3 (Gaussian, not merely white), each entry within 5 se of its own spread.
+  * ``data_activations``: each declared (mu0, mu1, mustar) against mpmath quadrature of E s,
+    E x s, (E s^2 - mu0^2 - mu1^2)^(1/2) (20 digits, relative 1e-15) and a Monte Carlo of E s,
+    E x s, E s^2 (200000 draws, 5 se).
+  * ``data_spectrum``: one seeded F with min(p, d) >= 300 at a sampled psi: tr(F F^T)/p against
+    the law's mean (5 of its exact se sqrt(2/(p d))), and the empirical Stieltjes transform
+    at z = -0.25, -1, -4 against the law's within 4 g'(z) (1/p + 1/sqrt(p d)) (the finite-size
+    scale of a linear spectral statistic; measured over psi in [0.05, 3]: one standard
+    deviation is at most about half of it).
 
 Assembled models
   * ``model_kernels(derivation, call, inside, rng)``: every kernel of a stored derivation
@@ -83,8 +119,8 @@ Assembled models
 
 A symbol that a block's expressions use but that is neither an order parameter nor one of the
 block's ``parameters`` is fixed at 0.7 (0.3 if it may be negative) with a
-``BlockContractWarning``: declare it to have it drawn. Every draw comes from the caller's seeded
-generator.
+``BlockContractWarning`` (and ``declared`` reports it as a failure, naming it): declare it to
+have it drawn. Every draw comes from the caller's seeded generator.
 """
 from __future__ import annotations
 
@@ -126,9 +162,9 @@ def _evaluator(expr, values: dict, extra=()):
     syms = _symbols_of(expr, bound=tuple(extra))
     missing = [s for s in syms if s not in values]
     if missing:
-        # A symbol the block uses but does not declare (a model-level parameter such as the
-        # Gaussian prior's ridge): fixed at 0.7 (or 0.3 if it may be negative), with a warning,
-        # so the rest of the contract is still checked.
+        # A symbol the block uses but does not declare (e.g. a model-level parameter such as a
+        # ridge): fixed at 0.7 (or 0.3 if it may be negative), with a warning, so the rest of
+        # the contract is still checked.
         warnings.warn(f"block expression uses undeclared symbols {sorted(map(str, missing))} "
                       f"(the sample point has {sorted(map(str, values))}); fixed at 0.7",
                       BlockContractWarning, stacklevel=2)
@@ -153,6 +189,11 @@ def _teacher_modes(prior):
     return modes
 
 
+def _who(block) -> str:
+    """The block's name for a check's message, with its variant (``label``) where it has one."""
+    return getattr(block, "label", block.name)
+
+
 def _rel(a, b):
     return float(abs(a - b) / max(abs(b), 1))
 
@@ -162,6 +203,8 @@ def prior_moments(prior, rng, points=2, dps=20, tol=1e-15, modes=None) -> list[C
     out = []
     for teacher in modes if modes is not None else _teacher_modes(prior):
         G_S = prior.entropic(_scratch(prior.name), teacher)
+        out.append(declared(f"{prior.name} (teacher={teacher})", G_S,
+                            prior.sample_point(rng, teacher), "G_S"))
         mom = prior.moments(teacher)
         theta = prior.order_parameters(teacher)
         stray = [s for s in mom if s not in theta]
@@ -226,6 +269,21 @@ def prior_pairing(prior, rng, points=3) -> list[Check]:
                          f"entropic part theta + c dG_S/dsigma of every row is free of theta "
                          f"(|d/dtheta| <= 1e-10, sympy derivative evaluated with mpmath); worst {worst_dep:.2e}", worst_dep))
     return out
+
+
+def _undeclared(exprs, point, bound=(t, z)) -> list[str]:
+    """Names of the symbols of ``exprs`` that the sample ``point`` does not give a value."""
+    return sorted(str(s) for s in _symbols_of(*exprs, bound=bound) if s not in point)
+
+
+def declared(who, expr, point, what) -> Check:
+    """Every symbol of ``expr`` (``what``: its name in the message) has a value at the block's
+    sample ``point``: an order parameter / overlap or a declared parameter. A symbol without
+    one would be fixed at 0.7 by the other checks (``BlockContractWarning``); this makes it a
+    failure that names it."""
+    bad = _undeclared([expr], point)
+    return Check("symbolic", not bad, f"{who}: every symbol of {what} is an order parameter or "
+                 "a declared parameter" + (f"; undeclared: {bad}" if bad else ""))
 
 
 def _sample(prior, rng, N, values):
@@ -398,6 +456,9 @@ def channel_energetic(channel, labels, rng, n=200000, nse=5.0) -> list[Check]:
     v = channel.sample_point(rng, labels)
     syms = _symbols_of(*A.values(), bound=(t,))
     G_E = channel.energetic(_scratch(channel.name), labels)
+    decl = declared(f"{channel.name} on {labels.name}", G_E, v, "G_E")
+    if not decl.passed:
+        return [decl]
     with mp.workdps(20):
         g = float(_evaluator(G_E, v)())
     tt = rng.standard_normal(n)
@@ -413,7 +474,7 @@ def channel_energetic(channel, labels, rng, n=200000, nse=5.0) -> list[Check]:
         logA[sel] = f(tt[sel])
     m, se = float(logA.mean()), float(logA.std(ddof=1) / np.sqrt(n))
     err = abs(m - g)
-    return [Check("numeric", bool(err <= nse * se), f"{channel.name} on {labels.name}: G_E = "
+    return [decl, Check("numeric", bool(err <= nse * se), f"{channel.name} on {labels.name}: G_E = "
                   f"{g:.5f} vs direct Monte Carlo over (t, nu, y) of log A_y(t) = {m:.5f} +- "
                   f"{se:.1g} ({n} samples, tol {nse:g} se)", err)]
 
@@ -422,7 +483,8 @@ def _np_specials():
     """numpy versions of the Gaussian specials (float64, via scipy): the Monte Carlo side."""
     from scipy.special import erfc, log_ndtr
     return {"H": lambda x: 0.5 * erfc(x / np.sqrt(2)), "LogH": lambda x: log_ndtr(-x),
-            "Npdf": lambda x: np.exp(-x * x / 2) / np.sqrt(2 * np.pi)}
+            "Npdf": lambda x: np.exp(-x * x / 2) / np.sqrt(2 * np.pi),
+            "ProxLogistic": _np_prox_logistic, "MoreauLogistic": _np_moreau_logistic}
 
 
 def channel_nishimori(channel, labels, rng, points=2, dps=25) -> list[Check]:
@@ -501,6 +563,7 @@ def channel_bayes(channel, labels, rng, points=2, n=200000, nse=5.0, dps=20) -> 
                      f"points (relative 1e-10); worst {worst_nish:.2e}", worst_nish))
     # Monte Carlo of Psi_out from the label sampler, on the Nishimori line R = q.
     v = labels.sample_point(rng)
+    out.append(declared(f"{channel.name} on {labels.name}", G_E, v, "Psi_out"))
     with mp.workdps(dps):
         g = float(_evaluator(G_E, v)())
     x = rng.standard_normal(n)
@@ -518,6 +581,378 @@ def channel_bayes(channel, labels, rng, points=2, n=200000, nse=5.0, dps=20) -> 
                      f"log Z(y) = {m_:.5f} +- {se:.1g} ({n} samples, tol {nse:g} se)",
                      abs(m_ - g)))
     return out
+
+
+# -- ERM (Moreau) channels: hooks ``loss_expr()``, ``prox_pieces(d)``, ``threshold(d)``, ``time`` --
+def _erm_pieces(channel):
+    """[(lo, hi, prox, M)] of an ERM channel as mpmath callables of (omega, W) (the piece ends
+    lo, hi depend on W only); None for a channel without ``prox_pieces``."""
+    if not hasattr(channel, "prox_pieces"):
+        return None
+    from .glm import W, omega
+
+    def f(e):
+        e = sp.sympify(e)
+        if e in (sp.oo, -sp.oo):
+            val = mp.inf if e == sp.oo else -mp.inf
+            return lambda *_: val
+        return mp_function(e, [omega, W])
+    return [tuple(f(e) for e in piece) for piece in channel.prox_pieces(_scratch(channel.name))]
+
+
+def _erm_at(pieces, om, W):
+    """(prox, M) at (omega, W) from the piece that holds omega (lo <= omega < hi)."""
+    for lo, hi, zp, M in pieces:
+        if lo(om, W) <= om < hi(om, W):
+            return zp(om, W), M(om, W)
+    raise BlockContractError(f"prox_pieces cover no piece at omega = {om}, W = {W}")
+
+
+def _erm_time(channel, v):
+    """The prox time W (the channel's ``time``) at the sample point ``v``."""
+    with mp.workdps(20):
+        return float(_evaluator(sp.sympify(channel.time), v)())
+
+
+def _brute_prox(loss, om, W, grid=4001, iters=160):
+    """argmin_z loss(z) + (z - omega)^2/(2 W) and the minimum, by brute force: a grid over
+    omega +- (8 (1 + W) + |omega|) picks the cell, a golden-section search (derivative-free,
+    exact on a kink) shrinks it to float resolution. Needs only convexity of the objective:
+    independent of the channel's closed forms and of its prox solver."""
+    def f(zz):
+        return loss(zz) + (zz - om) ** 2 / (2 * W)
+    half = 8 * (1 + W) + abs(om)
+    zs = np.linspace(om - half, om + half, grid)
+    k = int(np.argmin(np.asarray(f(zs), dtype=float)))
+    a, b = zs[max(k - 1, 0)], zs[min(k + 1, grid - 1)]
+    r = (np.sqrt(5.0) - 1) / 2
+    c, d = b - r * (b - a), a + r * (b - a)
+    fc, fd = float(f(c)), float(f(d))
+    for _ in range(iters):
+        if b - a <= 1e-16 * (1 + abs(a)):
+            break
+        if fc <= fd:
+            b, d, fd = d, c, fc
+            c = b - r * (b - a)
+            fc = float(f(c))
+        else:
+            a, c, fc = c, d, fd
+            d = a + r * (b - a)
+            fd = float(f(d))
+    x = (a + b) / 2
+    return float(x), float(f(x))
+
+
+def _loss_function(channel):
+    """The channel's ``loss_expr`` as a numpy function of the margin."""
+    from .glm import z as zsym
+    # numpy, vectorized (the grid of ``_brute_prox``); Max as numpy.maximum
+    return sp.lambdify([zsym], channel.loss_expr(), modules=[{"Max": np.maximum}, "numpy"])
+
+
+def _erm_points(channel, pieces, rng, extra=4):
+    """(omega, W) points: W from the channel's sample points, one omega inside every piece
+    (a random offset from its finite end, or uniform between its ends) and ``extra`` omega
+    uniform on (-4, 4)."""
+    pts = []
+    with mp.workdps(20):
+        for lo, hi, _, _ in pieces:
+            W = _erm_time(channel, channel.sample_point(rng, _any_labels()))
+            a, b = float(lo(0, W)), float(hi(0, W))
+            if np.isfinite(a) and np.isfinite(b):
+                om = float(rng.uniform(a, b))
+            elif np.isfinite(a):
+                om = a + float(rng.uniform(0.05, 3))
+            elif np.isfinite(b):
+                om = b - float(rng.uniform(0.05, 3))
+            else:
+                om = float(rng.uniform(-4, 4))
+            pts.append((om, W))
+        for _ in range(extra):
+            pts.append((float(rng.uniform(-4, 4)),
+                        _erm_time(channel, channel.sample_point(rng, _any_labels()))))
+    return pts
+
+
+def _any_labels():
+    """A label model for ``sample_point`` where only the prox time of the point is used."""
+    from .labels import SignTeacher
+    return SignTeacher()
+
+
+def channel_envelope(channel, rng, prox_tol=1e-6, env_tol=1e-10) -> list[Check]:
+    """ERM channels: the envelope M(omega, W) and the prox against a brute-force minimization of
+    the declared loss (``_brute_prox``) at one point in every piece plus 4 random ones; M to
+    ``env_tol`` (1 + |M|), the prox to ``prox_tol`` (1 + |z|) (the minimizer of a smooth
+    objective is only as sharp as sqrt(float eps))."""
+    pieces = _erm_pieces(channel)
+    if pieces is None:
+        return []
+    loss = _loss_function(channel)
+    worst_M, worst_z, fails = 0.0, 0.0, []
+    for om, W in _erm_points(channel, pieces, rng):
+        with mp.workdps(20):
+            zp, M = (float(x) for x in _erm_at(pieces, om, W))
+        zb, Mb = _brute_prox(loss, om, W)
+        eM, ez = abs(M - Mb) / (1 + abs(Mb)), abs(zp - zb) / (1 + abs(zb))
+        worst_M, worst_z = max(worst_M, eM / env_tol), max(worst_z, ez / prox_tol)
+        if eM > env_tol or ez > prox_tol:
+            fails.append(f"omega = {om:.3g}, W = {W:.3g}: M {M:.10g} vs {Mb:.10g}, prox {zp:.8g} "
+                         f"vs {zb:.8g}")
+    return [Check("numeric", not fails, f"{_who(channel)}: envelope M and prox against brute-force "
+                  f"minimization of the loss at {len(pieces) + 4} (omega, W) (tol {env_tol:g} "
+                  f"and {prox_tol:g} relative); worst {max(worst_M, worst_z):.2g} of tolerance"
+                  + ("; " + "; ".join(fails) if fails else ""), max(worst_M, worst_z))]
+
+
+def channel_envelope_identity(channel, rng, dps=20, tol=1e-12) -> list[Check]:
+    """ERM channels: the envelope theorem on the channel's own pieces, dM/domega = (omega -
+    prox)/W and dM/dW = -(prox - omega)^2/(2 W^2), with numerical derivatives (mpmath ``diff``
+    of M, at ``dps`` digits), at one point in every piece plus 4 random ones; relative ``tol``."""
+    pieces = _erm_pieces(channel)
+    if pieces is None:
+        return []
+    worst, fails = 0.0, []
+    with mp.workdps(dps):
+        for om, W in _erm_points(channel, pieces, rng):
+            om_, W_ = mp.mpf(om), mp.mpf(W)
+            zp, _ = _erm_at(pieces, om_, W_)
+            d_om = mp.diff(lambda o: _erm_at(pieces, o, W_)[1], om_)
+            d_W = mp.diff(lambda w: _erm_at(pieces, om_, w)[1], W_)
+            e = max(_rel(d_om, (om_ - zp) / W_), _rel(d_W, -(zp - om_) ** 2 / (2 * W_ ** 2)))
+            worst = max(worst, float(e))
+            if e > tol:
+                fails.append(f"omega = {om:.3g}, W = {W:.3g}: dM/domega {float(d_om):.10g} vs "
+                             f"{float((om_ - zp) / W_):.10g}")
+    return [Check("numeric", not fails, f"{_who(channel)}: envelope identity dM/domega = (omega - "
+                  f"prox)/W and dM/dW = -(prox - omega)^2/(2 W^2) (mpmath derivatives of M, "
+                  f"{dps} digits, tol {tol:g}); worst {worst:.2e}"
+                  + ("; " + "; ".join(fails) if fails else ""), worst)]
+
+
+def channel_threshold(channel, rng, points=3, tol=1e-6, step=0.05) -> list[Check]:
+    """ERM channels: the sign threshold omega* (``threshold``, prox(omega*) = 0) at ``points``
+    prox times: the brute-force prox vanishes there (|z| <= ``tol``) and changes sign, negative
+    at omega* - ``step`` and positive at omega* + ``step``; the channel's own prox at omega* is 0
+    (1e-15)."""
+    if not hasattr(channel, "threshold") or _erm_pieces(channel) is None:
+        return []
+    pieces = _erm_pieces(channel)
+    loss = _loss_function(channel)
+    om_star = channel.threshold(_scratch(channel.name))
+    worst, fails = 0.0, []
+    for _ in range(points):
+        v = channel.sample_point(rng, _any_labels())
+        W = _erm_time(channel, v)
+        with mp.workdps(20):
+            os_ = float(_evaluator(om_star, v)())
+            own = float(abs(_erm_at(pieces, mp.mpf(os_), mp.mpf(W))[0]))
+        z0 = abs(_brute_prox(loss, os_, W)[0])
+        zl, zr = _brute_prox(loss, os_ - step, W)[0], _brute_prox(loss, os_ + step, W)[0]
+        worst = max(worst, z0 / tol, own / 1e-15)
+        if z0 > tol or own > 1e-15 or not zl < 0 < zr:
+            fails.append(f"W = {W:.3g}: omega* = {os_:.6g}, brute-force prox {z0:.2g} there, "
+                         f"{zl:.3g} / {zr:.3g} at -+{step}, own prox {own:.2g}")
+    return [Check("numeric", not fails, f"{_who(channel)}: sign threshold omega* (prox(omega*) = "
+                  f"0) against the brute-force prox at {points} W (|z| <= {tol:g}, sign change "
+                  f"over +-{step}); worst {worst:.2g} of tolerance"
+                  + ("; " + "; ".join(fails) if fails else ""), worst)]
+
+
+def channel_erm_average(channel, labels, rng, n=200000, nse=5.0) -> list[Check]:
+    """ERM channels: Phi_ch = ``energetic`` (the y-folded Gaussian average of -M) against a
+    direct Monte Carlo over the sample: xi ~ N(0, 1), nu | xi ~ N(m xi/sqrt q, 1 - m^2/q), y
+    from the label model's sampler, -M(y sqrt(q) xi, W) with the channel's pieces in numpy
+    (bisection + Newton for an implicit prox); ``n`` draws, within ``nse`` se. Checks the fold
+    over y, the label conditioning and the quadrature together."""
+    if not hasattr(channel, "prox_pieces"):
+        return []
+    from .glm import W as Wsym, m, omega
+    v = channel.sample_point(rng, labels)
+    G_E = channel.energetic(_scratch(channel.name), labels)
+    decl = declared(f"{_who(channel)} on {labels.name}", G_E, v, "Phi_ch")
+    if not decl.passed:
+        return [decl]
+    W = _erm_time(channel, v)
+    with mp.workdps(15):  # the Monte Carlo resolves 1e-3
+        g = float(_evaluator(G_E, v)())
+    xi = rng.standard_normal(n)
+    qq = v[q]
+    nu = (v[m] * xi / np.sqrt(qq) + np.sqrt(1 - v[m] ** 2 / qq) * rng.standard_normal(n)
+          if labels.teacher else rng.standard_normal(n))
+    y = np.asarray(labels.sample(rng, nu, _by_name(v)))
+    om = y * np.sqrt(qq) * xi
+    vals = np.full(n, np.nan)
+    mods = [_np_specials(), "numpy"]
+    for lo, hi, _, M in channel.prox_pieces(_scratch(channel.name)):
+        a, b, fM = (sp.lambdify([omega, Wsym], sp.sympify(e), modules=mods, use_imps=False)
+                    for e in (lo, hi, M))
+        sel = (om >= a(om, W)) & (om < b(om, W))
+        vals[sel] = np.broadcast_to(np.asarray(fM(om[sel], W), dtype=float), (int(sel.sum()),))
+    if np.isnan(vals).any():
+        raise BlockContractError(f"channel {channel.name!r}: prox_pieces leave omega values "
+                                 "uncovered")
+    est = -vals
+    mc, se = float(est.mean()), float(est.std(ddof=1) / np.sqrt(n))
+    err = abs(mc - g)
+    return [decl, Check("numeric", bool(err <= nse * se), f"{_who(channel)} on {labels.name}: "
+                        f"Phi_ch = {g:.5f} vs Monte Carlo over (xi, nu, y) of -M(y omega, W) = "
+                        f"{mc:.5f} +- {se:.1g} ({n} samples, tol {nse:g} se)", err)]
+
+
+def _np_prox_logistic(om, W, halvings=24, newton=3):
+    """numpy prox of the logistic loss, vectorized: the root of g(z) = z - omega - W/(1 + e^z)
+    (increasing, g' in [1, 1 + W/4]) by bisection on [omega, omega + W] to a bracket of W 2^-24,
+    then Newton steps kept inside it (quadratic from there: float precision in 3)."""
+    om = np.asarray(om, dtype=float)
+    lo, hi = om.copy(), om + W
+    for _ in range(halvings):
+        mid = 0.5 * (lo + hi)
+        pos = mid - om - W / (1 + np.exp(mid)) > 0
+        hi = np.where(pos, mid, hi)
+        lo = np.where(pos, lo, mid)
+    zz = 0.5 * (lo + hi)
+    for _ in range(newton):
+        s_ = 1 / (1 + np.exp(zz))
+        zz = np.clip(zz - (zz - om - W * s_) / (1 + W * s_ * (1 - s_)), lo, hi)
+    return zz
+
+
+def _np_moreau_logistic(om, W):
+    zz = _np_prox_logistic(om, W)
+    return np.logaddexp(0.0, -zz) + (zz - om) ** 2 / (2 * W)
+
+
+# -- data models ----------------------------------------------------------------------------------
+def data_inputs(data, rng, n=4000, N=12, nse=5.0) -> list[Check]:
+    """Isotropic Gaussian inputs (the convention x ~ N(0, I_N) of every data model): ``sample(rng,
+    n, N)`` has, per coordinate, E x = 0, E x x^T = I (each entry of the upper triangle) and
+    E x^4 = 3 (Gaussian, not merely white), each within ``nse`` standard errors of its own
+    sampled spread (plus 1e-12: a constant has none)."""
+    X = np.asarray(data.sample(rng, n, N), dtype=float)
+    if X.shape != (n, N):
+        raise BlockContractError(f"data model {data.name!r}: sample(rng, {n}, {N}) returned shape "
+                                 f"{X.shape}, expected ({n}, {N})")
+    fails, worst = [], 0.0
+
+    def test(what, samples, target):
+        nonlocal worst
+        m_ = samples.mean(axis=0)
+        target = np.broadcast_to(target, m_.shape)
+        se = samples.std(axis=0, ddof=1) / np.sqrt(n) + 1e-12
+        zs = np.abs(m_ - target) / se
+        k = int(np.argmax(zs))
+        worst = max(worst, float(zs[k]))
+        if zs[k] > nse:
+            fails.append(f"{what} [{k}] = {m_[k]:.4f} vs {target[k]:g} ({zs[k]:.1f} se)")
+    test("E x", X, 0.0)
+    iu = np.triu_indices(N)
+    P = (X[:, :, None] * X[:, None, :])[:, iu[0], iu[1]]
+    test("E x x^T (upper triangle)", P, np.eye(N)[iu])
+    test("E x^4", X ** 4, 3.0)
+    return [Check("numeric", not fails, f"{_who(data)}: inputs E x = 0, E x x^T = I, E x^4 = 3 at "
+                  f"n = {n}, N = {N} (tol {nse:g} se); worst {worst:.2f} se"
+                  + ("; " + "; ".join(fails) if fails else ""), worst)]
+
+
+def data_activations(data, rng, n=200000, nse=5.0, dps=20, tol=1e-15) -> list[Check]:
+    """A data model with ``activations()`` ({name: (s(x), mu0, mu1, mustar)} in
+    ``theory.blocks.data.x_act``): the declared Gaussian-equivalence coefficients against (i)
+    mpmath quadrature of E s, E x s and (E s^2 - mu0^2 - mu1^2)^(1/2) over x ~ N(0, 1) (split at
+    0; relative ``tol`` at ``dps`` digits) and (ii) a Monte Carlo of E s, E x s, E s^2 over ``n``
+    draws (within ``nse`` se)."""
+    if not hasattr(data, "activations"):
+        return []
+    acts = data.activations()
+    if not acts:
+        return []
+    from .data import x_act
+    worst_q, worst_mc, fails = 0.0, 0.0, []
+    xs = rng.standard_normal(n)
+    for name, (s_, *coeffs) in acts.items():
+        with mp.workdps(dps):
+            f = mp_function(s_, [x_act])
+            moments = [mp.quad(lambda x: mp.npdf(x) * x ** k * f(x) ** e, [-mp.inf, 0, mp.inf])
+                       for k, e in ((0, 1), (1, 1), (0, 2))]
+            direct = [moments[0], moments[1],
+                      mp.sqrt(moments[2] - moments[0] ** 2 - moments[1] ** 2)]
+            declared = [mp_function(c, [])() for c in coeffs]
+            e = max(_rel(a, b) for a, b in zip(declared, direct))
+        worst_q = max(worst_q, float(e))
+        if e > tol:
+            fails.append(f"{name}: declared (mu0, mu1, mustar) = "
+                         f"{tuple(round(float(c), 8) for c in declared)} vs quadrature "
+                         f"{tuple(round(float(c), 8) for c in direct)}")
+        sv = np.broadcast_to(np.asarray(sp.lambdify([x_act], s_, modules=["scipy", "numpy"])(xs),
+                                        dtype=float), xs.shape)
+        d0, d1, ds = (float(c) for c in declared)
+        for what, smp, target in (("E s", sv, d0), ("E x s", xs * sv, d1),
+                                  ("E s^2", sv * sv, d0 ** 2 + d1 ** 2 + ds ** 2)):
+            se = np.sqrt((float(smp.var(ddof=1)) + 1.0 / n) / n)
+            zs = abs(float(smp.mean()) - target) / se
+            worst_mc = max(worst_mc, zs)
+            if zs > nse:
+                fails.append(f"{name}: Monte Carlo {what} = {smp.mean():.5f} vs declared "
+                             f"{target:.5f} ({zs:.1f} se)")
+    return [Check("numeric", not fails, f"{_who(data)}: activation coefficients (mu0, mu1, mustar) "
+                  f"of {sorted(acts)} against quadrature ({dps} digits, tol {tol:g}) and Monte "
+                  f"Carlo ({n} draws, tol {nse:g} se); worst {worst_q:.1e} and {worst_mc:.2f} se"
+                  + ("; " + "; ".join(fails) if fails else ""), max(worst_q, worst_mc))]
+
+
+_SPECTRUM_ZS = (-0.25, -1.0, -4.0)
+
+
+def data_spectrum(data, rng, size=300, ctol=4.0, nse=5.0) -> list[Check]:
+    """A data model with ``sample_features(rng, d, values)`` (F, p x d) and ``stieltjes(z)`` (the
+    declared spectral law of F F^T): one seeded F at its parameters, d chosen so that min(p, d)
+    >= ``size``. (i) The mean eigenvalue tr(F F^T)/p against the law's mean E s = -z (1 + z g(z))
+    at z = -1e6 (error 1e-6 E s^2; 1 under the N(0, 1/d) convention) within ``nse`` of its exact
+    spread sqrt(2/(p d)) (Gaussian entries: tr F F^T is d^-1 chi^2 with p d degrees); (ii) the
+    empirical Stieltjes transform mean 1/(s_i - z) against g(z) at z = -0.25, -1, -4 within
+    ``ctol`` g'(z) (1/p + 1/sqrt(p d)), the finite-size scale of a linear spectral statistic
+    (measured: 0.5 of it is one standard deviation for psi in [0.05, 3])."""
+    if not (hasattr(data, "sample_features") and hasattr(data, "stieltjes")):
+        return []
+    from .data import psi
+    v = data.sample_parameters(rng)
+    ps = float(v[psi])
+    d = max(size, int(np.ceil(size / ps)))
+    F = np.asarray(data.sample_features(rng, d, v), dtype=float)
+    p = F.shape[0]
+    if F.ndim != 2 or F.shape[1] != d:
+        raise BlockContractError(f"data model {data.name!r}: sample_features(rng, {d}, ...) "
+                                 f"returned shape {F.shape}, expected (p, {d})")
+    G = F @ F.T if p <= d else F.T @ F
+    ev = np.clip(np.linalg.eigvalsh(G), 0, None)
+    ev = np.concatenate([ev, np.zeros(p - len(ev))])
+    zsym = sp.Symbol("zeta_", negative=True)
+    fails, worst = [], 0.0
+    with mp.workdps(30):
+        gf = _evaluator(data.stieltjes(zsym), v, (zsym,))
+        far = -mp.mpf(10) ** 6
+        mean_law = float(-far * (1 + far * gf(far)))
+    mean_se = np.sqrt(2.0 / (p * d))
+    zs = abs(float(ev.mean()) - mean_law) / mean_se
+    worst = max(worst, zs / nse)
+    if zs > nse:
+        fails.append(f"tr(F F^T)/p = {ev.mean():.5f} vs E s = {mean_law:.5f} ({zs:.1f} se)")
+    scale = 1.0 / p + 1.0 / np.sqrt(p * d)
+    with mp.workdps(20):
+        for zz in _SPECTRUM_ZS:
+            g = float(gf(zz))
+            g1 = float(mp.diff(gf, zz))
+            emp = float(np.mean(1.0 / (ev - zz)))
+            r = abs(emp - g) / (ctol * g1 * scale)
+            worst = max(worst, r)
+            if r > 1:
+                fails.append(f"g({zz}) = {emp:.5f} empirical vs {g:.5f} (tol "
+                             f"{ctol * g1 * scale:.2g})")
+    return [Check("numeric", not fails, f"{_who(data)}: spectrum of one sampled F F^T (p = {p}, "
+                  f"d = {d}, psi = {ps:.3g}) against the declared law: trace (tol {nse:g} se) and "
+                  f"Stieltjes transform at z = {list(_SPECTRUM_ZS)} (tol {ctol:g} g'(z) (1/p + "
+                  f"1/sqrt(p d))); worst {worst:.2f} of tolerance"
+                  + ("; " + "; ".join(fails) if fails else ""), worst)]
 
 
 # -- assembled models -----------------------------------------------------------------------------
@@ -625,8 +1060,12 @@ def model_kernels(derivation, call, inside, rng, points=1, dps=20, rtol=1e-9, at
 # -- runner ---------------------------------------------------------------------------------------
 PRIOR_CHECKS = (prior_moments, prior_pairing, prior_normalization, prior_ensemble)
 LABEL_CHECKS = (labels_normalized, labels_symmetry, labels_sampling)
+# checks of a channel on a label model (each label model of BLOCKS) ...
 CHANNEL_CHECKS = (channel_student_average, channel_energetic, channel_nishimori,
-                  channel_bayes)
+                  channel_bayes, channel_erm_average)
+# ... and of a channel alone (its loss, envelope and prox: no label model enters)
+CHANNEL_OWN_CHECKS = (channel_envelope, channel_envelope_identity, channel_threshold)
+DATA_CHECKS = (data_inputs, data_activations, data_spectrum)
 
 
 def checks_for(block):
@@ -637,9 +1076,9 @@ def checks_for(block):
     if kind == "labels":
         return LABEL_CHECKS
     if kind == "channel":
-        return CHANNEL_CHECKS
+        return CHANNEL_OWN_CHECKS + CHANNEL_CHECKS
     if kind == "data":
-        return ()
+        return DATA_CHECKS
     raise BlockContractError(f"block {getattr(block, 'name', block)!r}: unknown kind {kind!r}")
 
 
@@ -648,7 +1087,7 @@ def run(block, rng, labels=()) -> list[Check]:
     instances)."""
     out = []
     for check in checks_for(block):
-        if block.kind == "channel":
+        if block.kind == "channel" and check not in CHANNEL_OWN_CHECKS:
             for lab in labels:
                 out += check(block, lab, rng)
         else:

@@ -18,14 +18,16 @@ Moreau channel its prox time (``time``, ``time_text``).
 """
 from __future__ import annotations
 
+import numpy as np
 import sympy as sp
 
 from ..derivation import Check, Parameter
 from ..evaluate import check_symbolic
+from ..gaussian import gauss_avg
 from ..spectra import MPResolvent, MPStieltjes, mp_average
 from .base import DataModel
 from .glm import V, Vh, m, mh, omega, q, qh
-from .priors.gaussian import Gaussian, lam, v
+from .priors.gaussian import LAM, Gaussian, lam, v
 
 mu1 = sp.Symbol("mu1", positive=True)
 mustar = sp.Symbol("mustar", nonnegative=True)
@@ -38,6 +40,30 @@ _MU1 = Parameter(mu1, 0.0, None, lower_open=True, default=1.0,
                  description="linear coefficient of the kernel / activation, E z s(z)")
 _MUSTAR = Parameter(mustar, 0.0, None, default=0.0,
                     description="non-linear coefficient of the kernel / activation")
+
+
+# Activations of random features (and of the random-feature kernel a dot-product kernel comes
+# from), on a standard Gaussian pre-activation x: (s(x), mu0 = E s, mu1 = E x s, mustar =
+# (E s^2 - mu0^2 - mu1^2)^(1/2)), the coefficients in their literature closed forms (tanh: mu1 by
+# Stein's lemma, E x s(x) = E s'(x)). Read by the generic checks (theory/blocks/checks.py:
+# ``data_activations``), which recompute them by quadrature and Monte Carlo; the numerics'
+# table (numerics/common/activations.py) is tested against this one.
+x_act = sp.Symbol("x", real=True)
+
+
+def _activations():
+    relu0 = 1 / sp.sqrt(2 * sp.pi)
+    tanh1 = gauss_avg(1 - sp.tanh(x_act)**2, x_act)
+    return {
+        "linear": (x_act, sp.S(0), sp.S(1), sp.S(0)),
+        "sign": (sp.sign(x_act), sp.S(0), sp.sqrt(2 / sp.pi), sp.sqrt(1 - 2 / sp.pi)),
+        "relu": (sp.Max(0, x_act), relu0, sp.Rational(1, 2),
+                 sp.sqrt(sp.Rational(1, 2) - relu0**2 - sp.Rational(1, 4))),
+        "erf": (sp.erf(x_act), sp.S(0), 2 / sp.sqrt(3 * sp.pi),
+                sp.sqrt(2 / sp.pi * sp.asin(sp.Rational(2, 3)) - 4 / (3 * sp.pi))),
+        "tanh": (sp.tanh(x_act), sp.S(0), tanh1,
+                 sp.sqrt(gauss_avg(sp.tanh(x_act)**2, x_act) - tanh1**2)),
+    }
 
 
 class Isotropic(DataModel):
@@ -59,7 +85,7 @@ class Isotropic(DataModel):
         if not self.kernel:
             return Gaussian()
         return Gaussian(self.ridge, "lam/mu1^2", "the field-scaled weight u = mu1 w (ridge lam "
-                        "|w|^2/2 = (lam/mu1^2) u^2/2)")
+                        "|w|^2/2 = (lam/mu1^2) u^2/2)", parameters=(LAM, _MU1))
 
     def kernel_features(self, d):
         """The private coordinates of the equivalent kernel shift the prox time by mustar^2/lam."""
@@ -87,6 +113,16 @@ class Isotropic(DataModel):
 
     def sample(self, rng, n, N):
         return rng.standard_normal((n, N))
+
+    @property
+    def label(self):
+        """The block's name with its variant (the checks' messages)."""
+        return "isotropic (kernel)" if self.kernel else "isotropic"
+
+    def activations(self):
+        """{name: (s(x), mu0, mu1, mustar)} in ``x_act`` for the kernel's activations (the
+        kernel form only; the linear learner has none)."""
+        return _activations() if self.kernel else {}
 
 
 def explicit(expr):
@@ -299,6 +335,23 @@ class RandomFeatures(DataModel):
 
     def sample(self, rng, n, N):
         return rng.standard_normal((n, N))
+
+    # --- hooks of the generic checks (theory/blocks/checks.py) ---------------------------------
+    def activations(self):
+        """{name: (s(x), mu0, mu1, mustar)} in ``x_act``: the activations (mu1, mustar) come
+        from."""
+        return _activations()
+
+    def sample_features(self, rng, d, values):
+        """F, p x d with p = round(psi d) (``values[psi]``) and i.i.d. N(0, 1/d) entries: the
+        fixed random projection whose F F^T has the Marchenko-Pastur law (theory/spectra.py)."""
+        p = max(1, int(round(float(values[psi]) * d)))
+        return rng.standard_normal((p, d)) / np.sqrt(d)
+
+    def stieltjes(self, zz):
+        """E_s[1/(s - zz)] (zz < 0) of the spectral law of F F^T the derivation averages over:
+        Marchenko-Pastur(psi) with its atom at 0."""
+        return MPStieltjes(zz, psi)
 
 
 def _check_transforms():

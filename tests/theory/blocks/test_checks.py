@@ -36,6 +36,12 @@ def _kind(name):
 PRIORS = [n for n in BLOCKS if _kind(n) == "prior"]
 LABELS = [n for n in BLOCKS if _kind(n) == "labels"]
 CHANNELS = [n for n in BLOCKS if _kind(n) == "channel"]
+DATA = [n for n in BLOCKS if _kind(n) == "data"]
+
+# A block expression with a symbol the block does not declare is a contract failure here, not a
+# warning (the symbol would be checked at one fixed value only).
+pytestmark = pytest.mark.filterwarnings(
+    "error::memgenkit.theory.blocks.checks.BlockContractWarning")
 
 
 def _assert_all(checks):
@@ -56,18 +62,48 @@ def test_labels(name, check):
     _assert_all(check(BLOCKS[name](), _rng(name, check.__name__)))
 
 
+# Where a check must apply (return checks): a hook renamed away would otherwise skip it silently.
+ERM = {"moreau-square", "moreau-hinge", "moreau-logistic"}
+APPLIES = {C.channel_envelope: ERM, C.channel_envelope_identity: ERM, C.channel_threshold: ERM,
+           C.channel_erm_average: ERM, C.data_inputs: set(DATA),
+           C.data_activations: {"kernel", "random-features"},
+           C.data_spectrum: {"random-features"}}
+
+
+def _assert_applies(checks, name, check):
+    assert checks or name not in APPLIES.get(check, ()), f"{check.__name__} skipped {name}"
+
+
 @pytest.mark.parametrize("check", C.CHANNEL_CHECKS, ids=lambda f: f.__name__)
 @pytest.mark.parametrize("labels", LABELS)
 @pytest.mark.parametrize("name", CHANNELS)
 def test_channel(name, labels, check):
-    _assert_all(check(BLOCKS[name](), BLOCKS[labels](), _rng(name, labels, check.__name__)))
+    checks = check(BLOCKS[name](), BLOCKS[labels](), _rng(name, labels, check.__name__))
+    _assert_applies(checks, name, check)
+    _assert_all(checks)
+
+
+@pytest.mark.parametrize("check", C.CHANNEL_OWN_CHECKS, ids=lambda f: f.__name__)
+@pytest.mark.parametrize("name", CHANNELS)
+def test_channel_alone(name, check):
+    checks = check(BLOCKS[name](), _rng(name, check.__name__))
+    _assert_applies(checks, name, check)
+    _assert_all(checks)
+
+
+@pytest.mark.parametrize("check", C.DATA_CHECKS, ids=lambda f: f.__name__)
+@pytest.mark.parametrize("name", DATA)
+def test_data(name, check):
+    checks = check(BLOCKS[name](), _rng(name, check.__name__))
+    _assert_applies(checks, name, check)
+    _assert_all(checks)
 
 
 def test_every_block_has_checks():
     for name, factory in BLOCKS.items():
         block = factory()
         assert block.kind in ("prior", "labels", "channel", "data"), name
-        assert C.checks_for(block) or block.kind == "data"
+        assert C.checks_for(block), name
 
 
 # -- every registered model's kernels -----------------------------------------------------------------
@@ -358,6 +394,161 @@ def test_broken_kernel_is_rejected():
 
     assert C.failures(C.model_kernels(d, call, m.inside, _rng("broken", "kernel"),
                                       kernels=["observables"]))
+
+
+@pytest.mark.parametrize("loss", ["square", "hinge", "logistic"])
+def test_erm_checks_at_the_kernel_prox_time(loss):
+    """The ERM checks on the channel as raf-erm builds it: prox time W = V + mustar^2/lam of
+    the isotropic kernel (BLOCKS has W = V), with lam and mustar declared and drawn."""
+    from memgenkit.theory.blocks import Isotropic, Moreau, RulesAndFacts
+    from memgenkit.theory.blocks.data import _MUSTAR
+    from memgenkit.theory.blocks.priors.gaussian import LAM
+    data = Isotropic(kernel=True)
+    ch = Moreau(loss, data.time, data.time_text, parameters=(LAM, _MUSTAR))
+    checks = [c for check in C.CHANNEL_OWN_CHECKS
+              for c in check(ch, _rng("kernel-time", loss, check.__name__))]
+    checks += C.channel_erm_average(ch, RulesAndFacts(), _rng("kernel-time", loss))
+    assert len(checks) == 5
+    _assert_all(checks)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", range(20))
+def test_erm_and_data_checks_over_seeds(seed):
+    """The tolerances of the ERM-channel and data checks are not tuned to the default seeds:
+    every block passes at 20 more seeds each (the Monte Carlo of Phi_ch on rules and facts)."""
+    from memgenkit.theory.blocks import RulesAndFacts
+    for name in sorted(ERM):
+        for check in C.CHANNEL_OWN_CHECKS:
+            _assert_all(check(BLOCKS[name](), _rng("seeds", name, check.__name__, str(seed))))
+        _assert_all(C.channel_erm_average(BLOCKS[name](), RulesAndFacts(),
+                                          _rng("seeds", name, str(seed))))
+    for name in DATA:
+        for check in (C.data_inputs, C.data_spectrum):
+            _assert_all(check(BLOCKS[name](), _rng("seeds", name, check.__name__, str(seed))))
+
+
+# -- ERM (Moreau) channels, data models, undeclared symbols: each check can fail -----------------
+def _moreau(loss, **overrides):
+    """A Moreau channel of ``loss`` with some methods replaced (a broken toy)."""
+    from memgenkit.theory.blocks import Moreau
+    return type(f"Broken{loss.title()}", (Moreau,), overrides)(loss)
+
+
+def _shift_prox(by):
+    def prox_pieces(self, d):
+        from memgenkit.theory.blocks.channels.moreau import Moreau
+        return [(lo, hi, zp + by, M) for lo, hi, zp, M in Moreau.prox_pieces(self, d)]
+    return prox_pieces
+
+
+def test_broken_erm_channel_is_rejected():
+    """A square loss declared with margin 1.1 but enveloped at margin 1 fails the brute-force
+    envelope; a hinge prox shifted by 0.01 fails the envelope identity (and the brute force); a
+    logistic threshold off by 0.1 fails the sign-threshold check; an energetic term without
+    the fold factor 2 fails the Monte Carlo over (xi, nu, y)."""
+    from memgenkit.theory.blocks import RulesAndFacts
+    from memgenkit.theory.blocks.channels.moreau import Moreau
+    from memgenkit.theory.blocks.glm import z as zz
+
+    rng = _rng("broken", "erm")
+    wrong_loss = _moreau("square", loss_expr=lambda self: (sp.Rational(11, 10) - zz) ** 2 / 2)
+    bad = C.failures(C.channel_envelope(wrong_loss, rng))
+    assert len(bad) == 1 and "moreau-square: envelope M and prox" in bad[0], bad
+    shifted = _moreau("hinge", prox_pieces=_shift_prox(sp.Rational(1, 100)))
+    bad = C.failures(C.channel_envelope_identity(shifted, rng))
+    assert len(bad) == 1 and "moreau-hinge: envelope identity" in bad[0], bad
+    assert C.failures(C.channel_envelope(shifted, rng))
+    off = _moreau("logistic",
+                  threshold=lambda self, d: Moreau.threshold(self, d) + sp.Rational(1, 10))
+    bad = C.failures(C.channel_threshold(off, rng))
+    assert len(bad) == 1 and "moreau-logistic: sign threshold" in bad[0], bad
+    unfolded = _moreau("hinge", energetic=lambda self, d, labels, samples=():
+                       Moreau.energetic(self, d, labels) / 2)
+    bad = C.failures(C.channel_erm_average(unfolded, RulesAndFacts(), rng))
+    assert len(bad) == 1 and "Monte Carlo over (xi, nu, y)" in bad[0], bad
+
+
+def test_undeclared_symbols_are_rejected():
+    """The Gaussian prior without its ridge declared, and a Moreau channel whose prox time
+    mentions symbols it does not declare, fail the declared-symbols checks, naming them."""
+    import warnings
+
+    from memgenkit.theory.blocks import Gaussian, Moreau, SignTeacher
+    from memgenkit.theory.blocks.data import mustar
+    from memgenkit.theory.blocks.glm import V
+    from memgenkit.theory.blocks.priors.gaussian import lam
+
+    bad = C.failures(C.prior_moments(Gaussian(parameters=()), _rng("broken", "lam")))
+    assert len(bad) == 2 and all("undeclared: ['lam']" in b for b in bad), bad
+    ch = Moreau("square", time=V + mustar**2 / lam)
+    bad = C.failures(C.channel_erm_average(ch, SignTeacher(), _rng("broken", "time")))
+    assert len(bad) == 1 and "undeclared: ['lam', 'mustar']" in bad[0], bad
+    # what the other checks do with such a symbol: fix it, with the warning
+    with pytest.warns(C.BlockContractWarning, match="lam"):
+        C._evaluator(Gaussian().entropic(Derivation("t", "t", "", [], []), False), {})
+
+
+class ShiftedInputs:
+    kind, name = "data", "shifted"
+
+    def sample(self, rng, n, N):
+        return rng.standard_normal((n, N)) + 0.1
+
+
+class ScaledInputs(ShiftedInputs):
+    name = "scaled"
+
+    def sample(self, rng, n, N):
+        return 1.1 * rng.standard_normal((n, N))
+
+
+class UniformInputs(ShiftedInputs):
+    """White (E x x^T = I) but not Gaussian: uniform on [-sqrt 3, sqrt 3]."""
+
+    name = "uniform"
+
+    def sample(self, rng, n, N):
+        return rng.uniform(-np.sqrt(3), np.sqrt(3), (n, N))
+
+
+@pytest.mark.parametrize("block,expect", [(ShiftedInputs(), "E x ["),
+                                          (ScaledInputs(), "E x x^T"),
+                                          (UniformInputs(), "E x^4")],
+                         ids=lambda x: getattr(x, "name", ""))
+def test_broken_inputs_are_rejected(block, expect):
+    bad = C.failures(C.data_inputs(block, _rng("broken", block.name)))
+    assert len(bad) == 1 and expect in bad[0], bad
+
+
+def test_broken_data_model_is_rejected():
+    """Random features declaring relu's mu1 = 0.55 (not 1/2) fail the activation check (the
+    quadrature and the Monte Carlo both name relu); features with entries of variance 1.1/d fail
+    the trace of the spectrum check; features with 20% more rows than psi d (right scale, wrong
+    aspect ratio) fail its Stieltjes transform."""
+    from memgenkit.theory.blocks import RandomFeatures
+    from memgenkit.theory.blocks.data import psi
+
+    class WrongRelu(RandomFeatures):
+        def activations(self):
+            acts = super().activations()
+            s_, mu0, _, mus = acts["relu"]
+            return {**acts, "relu": (s_, mu0, sp.Rational(55, 100), mus)}
+
+    class WrongScale(RandomFeatures):
+        def sample_features(self, rng, d, values):
+            return np.sqrt(1.1) * super().sample_features(rng, d, values)
+
+    class WrongRatio(RandomFeatures):
+        def sample_features(self, rng, d, values):
+            return super().sample_features(rng, d, {**values, psi: 1.2 * values[psi]})
+
+    bad = C.failures(C.data_activations(WrongRelu(), _rng("broken", "relu")))
+    assert len(bad) == 1 and "relu: declared" in bad[0] and "relu: Monte Carlo" in bad[0], bad
+    bad = C.failures(C.data_spectrum(WrongScale(), _rng("broken", "scale")))
+    assert len(bad) == 1 and "tr(F F^T)/p" in bad[0], bad
+    bad = C.failures(C.data_spectrum(WrongRatio(), _rng("broken", "ratio")))
+    assert len(bad) == 1 and "g(-0.25)" in bad[0] and "tr(F F^T)/p" not in bad[0], bad
 
 
 def test_contract_errors_are_clear():

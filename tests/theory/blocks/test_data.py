@@ -45,3 +45,29 @@ def test_isotropic_kernel():
     x = plain.sample(np.random.default_rng(0), 3, 4)
     assert x.shape == (3, 4)
     k.kernel_features(_d())  # its checks pass (a failed check raises)
+
+
+def test_activation_table_is_the_numerics_table():
+    """The activations the generic checks verify (theory/blocks/data.py, checked by quadrature
+    and Monte Carlo in ``checks.data_activations``) are the ones the numerics use
+    (numerics/common/activations.py), to 1e-12."""
+    from memgenkit.numerics.common.activations import activation_coefficients
+    from memgenkit.theory.blocks.data import _activations
+    from memgenkit.theory.evaluate import mp_function
+    acts = _activations()
+    for name, (_, *coeffs) in acts.items():
+        with mp.workdps(20):
+            ours = [float(mp_function(c, [])()) for c in coeffs]
+        np.testing.assert_allclose(activation_coefficients(name), ours, rtol=0, atol=1e-12)
+    assert set(acts) == {"linear", "sign", "relu", "erf", "tanh"}
+
+
+def test_random_features_hooks():
+    """The spectrum hooks: F is round(psi d) x d with entries of variance 1/d; the declared law
+    is MP(psi)."""
+    from memgenkit.theory.spectra import MPStieltjes
+    rf = RandomFeatures()
+    F = rf.sample_features(np.random.default_rng(3), 400, {psi: 0.5})
+    assert F.shape == (200, 400) and abs(F.var() * 400 - 1) < 0.02
+    z = sp.Symbol("z", negative=True)
+    assert rf.stieltjes(z) == MPStieltjes(z, psi)

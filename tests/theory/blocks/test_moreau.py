@@ -63,3 +63,21 @@ def test_square_closed_form_against_quadrature():
 def test_bad_loss():
     with pytest.raises(ValueError, match="loss must be one of"):
         Moreau("cubic")
+
+
+@pytest.mark.parametrize("loss", LOSSES)
+def test_check_hooks(loss):
+    """The hooks of the generic checks: ``loss_expr`` is the loss of the module docstring (the
+    table above), and ``prox_pieces`` carries the envelope's own pieces with a prox in each
+    (its values are checked by brute force in theory/blocks/checks.py)."""
+    from memgenkit.theory.blocks.glm import z
+    ch = Moreau(loss)
+    f = sp.lambdify([z], ch.loss_expr(), modules=[{"Max": max}, "math"])
+    for zz in (-3.0, -0.2, 0.0, 0.7, 1.0, 2.5):
+        assert abs(f(zz) - float(LOSS[loss](zz))) < 1e-14
+    _, _, pieces = ch.envelope(_d())
+    with_prox = ch.prox_pieces(_d())
+    assert [(lo, hi, M) for lo, hi, _, M in with_prox] == pieces
+    if loss == "hinge":
+        assert [zp for _, _, zp, _ in with_prox] == [omega + W, 1, omega]
+    assert ch.label == f"moreau-{loss}"

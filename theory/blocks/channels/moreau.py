@@ -19,9 +19,10 @@ from ...derivation import Check
 from ...evaluate import check_numeric, check_symbolic
 from ...gaussian import gauss_avg, gauss_integral
 from ...prox import MoreauLogistic, ProxLogistic
-from ..base import Channel
+from ..base import Channel, draw_in_range
 from ..glm import V, W as Wsym, alpha, m, omega, q, xi as t, z
 from ..labels import sign_moments
+from ..symbols import R
 
 LOSSES = ("square", "hinge", "logistic")
 
@@ -41,10 +42,12 @@ class Moreau(Channel):
 
     name = "moreau"
 
-    def __init__(self, loss="square", time=V, time_text="W = V"):
+    def __init__(self, loss="square", time=V, time_text="W = V", parameters=()):
         if loss not in LOSSES:
             raise ValueError(f"loss must be one of {', '.join(LOSSES)}, got {loss!r}")
         self.loss, self.time, self.time_text = loss, time, time_text
+        # the parameters of ``time`` beyond V (e.g. the kernel's lam, mustar), for the checks
+        self.parameters = tuple(parameters)
 
     def cuts(self):
         """Kinks (scale-0 hints) of the channel integrands, in the variable xi."""
@@ -102,6 +105,39 @@ class Moreau(Channel):
                [_check_logistic_prox(), _check_envelope()],
                prox=zs, M=M, M_explicit=M.explicit())
         return M, zs, [(-sp.oo, sp.oo, M)]
+
+    # --- hooks of the generic checks (theory/blocks/checks.py) ---------------------------------
+    # Read only by the checks, never by a derivation: the expressions above are the derivation's.
+    @property
+    def label(self):
+        """The block's name with its loss (the checks' messages)."""
+        return f"moreau-{self.loss}"
+
+    def loss_expr(self):
+        """The loss at label +1 as a function of the margin ``z`` (glm's z): the objective the
+        checks minimize by brute force."""
+        return {"square": (1 - z)**2 / 2, "hinge": sp.Max(0, 1 - z),
+                "logistic": sp.log(1 + sp.exp(-z))}[self.loss]
+
+    def prox_pieces(self, d):
+        """[(lo, hi, prox, M)]: the proximal point and the envelope at label +1 on omega in
+        [lo, hi), in (omega, W) (glm's W, the prox time before ``time`` is substituted). From
+        ``envelope``; the hinge's three regions get their prox from the same stationarity
+        conditions (slope -1: z = omega + W; the kink: z = 1; flat: z = omega)."""
+        M, zs, pieces = self.envelope(d)
+        if self.loss != "hinge":
+            return [(lo, hi, zs, Mp) for lo, hi, Mp in pieces]
+        z_lin = sp.solve(sp.diff((1 - z) + (z - omega)**2 / (2 * Wsym), z), z)[0]
+        z_flat = sp.solve(sp.diff((z - omega)**2 / (2 * Wsym), z), z)[0]
+        return [(lo, hi, zp, Mp) for (lo, hi, Mp), zp in zip(pieces, (z_lin, sp.S(1), z_flat))]
+
+    def sample_point(self, rng, labels):
+        """(q, m) from the label model's (q, R) (m plays R: the GLM's teacher overlap), V
+        log-uniform on [0.05, 3], label and channel parameters."""
+        v = dict(labels.sample_point(rng))
+        v[m] = v.pop(R, 0.0)
+        v[V] = draw_in_range(rng, 0.0, None)
+        return {**v, **self.sample_parameters(rng)}
 
     def channel_integral(self, P_plus, pieces):
         """Phi_ch(m, q, V) = -2 int Dxi P(+1|xi) M(sqrt(q) xi, W), split at the envelope's

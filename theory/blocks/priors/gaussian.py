@@ -18,12 +18,17 @@ from __future__ import annotations
 
 import sympy as sp
 
+from ...derivation import Parameter
 from ...evaluate import check_symbolic
 from ..base import Pairing, Prior
 from ..glm import V, Vh, legendre, m, mh, q, qh
 from ..symbols import qhat as qhat_pos
 
 lam = sp.Symbol("lam", positive=True)
+# The ridge, declared so that the generic checks draw it from a range (that of raf-erm and
+# raf-rf, the models built on this block's ridge) instead of fixing it.
+LAM = Parameter(lam, 0.0, None, lower_open=True, default=1.0,
+                description="ridge (regularization) strength")
 u, v, ws = sp.symbols("u v wstar", real=True)
 w = sp.Symbol("w", real=True)
 
@@ -37,8 +42,11 @@ class Gaussian(Prior):
 
     name = "gaussian"
 
-    def __init__(self, ridge=lam, ridge_text="lam", weight_text="one coordinate u of the weights"):
+    def __init__(self, ridge=lam, ridge_text="lam", weight_text="one coordinate u of the weights",
+                 parameters=(LAM,)):
         self.ridge, self.ridge_text, self.weight_text = ridge, ridge_text, weight_text
+        # the symbols of ``ridge`` (theory/blocks/base.py: Block.parameters)
+        self.parameters = tuple(parameters)
 
     # --- zero temperature ---------------------------------------------------------------------
     @staticmethod
