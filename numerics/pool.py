@@ -9,6 +9,9 @@ Every process pool in memgenkit comes from :func:`worker_pool`. Its guarantees:
   (A Ctrl-C in the few milliseconds the parent takes to start them, 33 ms for two workers
   measured on a busy 2-core machine, is ignored: press again. A SIGTERM then is held back and
   acted on right after.)
+  A process that starts with SIGINT ignored (a background job of a non-interactive shell,
+  ``nohup``) keeps ignoring it, as Python and every POSIX program do, and so do its workers:
+  such a run is ended by SIGTERM (``kill``), not Ctrl-C.
 * Leaving the ``with`` block by an exception (KeyboardInterrupt included) cancels what has not
   started and kills the workers at once, instead of ``shutdown(wait=True)``, which runs every
   queued task first and so "hangs" for as long as the rest of the work takes.
