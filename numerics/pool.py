@@ -4,11 +4,14 @@ Every process pool in memgenkit comes from :func:`worker_pool`. Its guarantees:
 
 * Ctrl-C (SIGINT, sent by a terminal to the whole process group) is handled by the parent only:
   workers ignore it, so no worker prints a traceback, and the parent sees one
-  KeyboardInterrupt. The workers are started together, at once, with SIGINT ignored, which
-  they inherit, so a Ctrl-C while a worker is still importing is not acted on by it either.
-  (A Ctrl-C in the few milliseconds the parent takes to start them, 33 ms for two workers
-  measured on a busy 2-core machine, is ignored: press again. A SIGTERM then is held back and
-  acted on right after.)
+  KeyboardInterrupt. The workers are started together, at once, with SIGINT blocked, which
+  they inherit, so a Ctrl-C while a worker is still importing is not acted on by it either
+  (it stays pending until the worker ignores SIGINT, which discards it). A Ctrl-C or SIGTERM
+  in the few milliseconds the parent takes to start them is held back and acted on right
+  after, never lost.
+  A process that starts with SIGINT ignored (a background job of a non-interactive shell,
+  ``nohup``) keeps ignoring it, as Python and every POSIX program do, and so do its workers:
+  such a run is ended by SIGTERM (``kill``), not Ctrl-C.
 * Leaving the ``with`` block by an exception (KeyboardInterrupt included) cancels what has not
   started and kills the workers at once, instead of ``shutdown(wait=True)``, which runs every
   queued task first and so "hangs" for as long as the rest of the work takes.
@@ -64,7 +67,9 @@ def _watch_parent(parent_pid: int, interval: float = 0.5) -> None:
 
 
 def _init_worker(parent_pid: int, initializer, initargs) -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # discards a Ctrl-C pending since the start
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # blocked by _spawning
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     armed = _arm_parent_death_signal()
     if os.getppid() != parent_pid:  # the parent died before the signal was armed
@@ -77,26 +82,40 @@ def _init_worker(parent_pid: int, initializer, initargs) -> None:
 
 @contextlib.contextmanager
 def _spawning():
-    """Processes started inside inherit SIGINT ignored (an ignored disposition survives exec,
-    and Python keeps it), so a Ctrl-C while a worker imports does not reach it. In the parent
-    meanwhile SIGINT is ignored too and SIGTERM is held back and re-raised on exit, so neither
-    interrupts the creation of a worker half way (which would leave a child that was started
-    but never told what to run, and dies on a traceback). Blocking the signals instead is not
-    enough: a thread the parent did not create (OpenBLAS) may receive them, and Python then
-    runs the handler in the main thread regardless of its mask."""
+    """Processes started inside inherit SIGINT blocked (a signal mask survives exec, and Python
+    keeps it), so a Ctrl-C while a worker imports stays pending in it until _init_worker
+    ignores SIGINT, which discards it. In the parent meanwhile SIGINT and SIGTERM are held
+    back (a handler records them; the main thread also blocks SIGINT, which is what the
+    children inherit) and re-raised on exit, so neither interrupts the creation of a worker
+    half way (which would leave a child that was started but never told what to run, and dies
+    on a traceback), and neither is lost. Ignoring SIGINT in the parent instead would discard
+    a Ctrl-C that came meanwhile. Blocking alone is not enough: a thread the parent did not
+    create (OpenBLAS) may receive the signal, and Python then runs the handler in the main
+    thread regardless of its mask. A SIGINT the process inherited ignored stays ignored."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
     held = []
-    old_int = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    old_term = signal.signal(signal.SIGTERM, lambda signum, frame: held.append(signum))
+
+    def hold(signum, frame):
+        held.append(signum)
+    old_int = signal.getsignal(signal.SIGINT)
+    catch_int = old_int not in (signal.SIG_IGN, None)  # None: a handler not set from Python
+    masks = hasattr(signal, "pthread_sigmask")  # not on Windows
+    old_mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT}) if masks else None
+    if catch_int:
+        signal.signal(signal.SIGINT, hold)
+    old_term = signal.signal(signal.SIGTERM, hold)
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, old_int)
+        if catch_int:
+            signal.signal(signal.SIGINT, old_int)
         signal.signal(signal.SIGTERM, old_term)
-        if held:
-            signal.raise_signal(signal.SIGTERM)
+        if masks:
+            signal.pthread_sigmask(signal.SIG_SETMASK, old_mask)  # a pending SIGINT acts here
+        for signum in dict.fromkeys(held):
+            signal.raise_signal(signum)
 
 
 class WorkerPool(ProcessPoolExecutor):

@@ -32,6 +32,18 @@ START_BOUND = 180.0  # generous: a loaded machine takes seconds to import numba 
 END_BOUND = 20.0     # after the signal; a hang (the old behaviour) runs far past it
 
 
+# A terminal starts its foreground job with SIGINT at its default. A job that a non-interactive
+# shell starts in the background (`pytest ... &`, nohup) inherits SIGINT ignored, and then Python,
+# like every POSIX program, keeps ignoring it: a sweep started so finishes despite Ctrl-C, rightly
+# (that is what the runs of the full suite in the background saw). So start the sweep the way a
+# terminal would, whatever disposition and mask the test runner inherited; exec keeps the pid.
+_AS_FOREGROUND_JOB = [
+    sys.executable, "-c",
+    "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); "
+    "signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGINT]); "
+    "os.execv(sys.executable, [sys.executable] + sys.argv[1:])"]
+
+
 def _cmd(out):
     return [sys.executable, "-m", "memgenkit.numerics.cli", "sweep", "raf-gardner",
             "--grid", "eps=0.05:0.6:6", "--grid", "alpha=0.8,1.2",
@@ -68,8 +80,8 @@ def _records(out):
 def _start(out, min_records):
     """Start the sweep in a new process group; return it and its children once ``out`` holds
     ``min_records`` records and both workers run."""
-    p = subprocess.Popen(_cmd(out), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                         start_new_session=True)
+    p = subprocess.Popen(_AS_FOREGROUND_JOB + _cmd(out)[1:], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True, start_new_session=True)
     kids = set()
     t0 = time.monotonic()
     while time.monotonic() - t0 < START_BOUND:
@@ -81,6 +93,24 @@ def _start(out, min_records):
         time.sleep(0.02)
     os.killpg(p.pid, signal.SIGKILL)
     pytest.fail(f"no {min_records} records within {START_BOUND} s")
+
+
+def _sigint_state(pid):
+    """Which threads of ``pid`` ignore / block SIGINT, from /proc (for failure messages)."""
+    bit = 1 << (signal.SIGINT - 1)
+    ign, blk = [], []
+    for t in glob.glob(f"/proc/{pid}/task/*/status"):
+        try:
+            with open(t) as fh:
+                st = dict(x.split(":", 1) for x in fh.read().splitlines() if ":" in x)
+        except OSError:
+            continue
+        tid = t.split("/")[-2]
+        if int(st["SigIgn"], 16) & bit:
+            ign.append(tid)
+        if int(st["SigBlk"], 16) & bit:
+            blk.append(tid)
+    return f"SIGINT ignored in threads {ign}, blocked in {blk}"
 
 
 def _wait_gone(pids, bound):
@@ -122,9 +152,11 @@ def _resume_and_check(out):
 def test_ctrl_c_ends_promptly_with_one_line_and_resumes(tmp_path):
     out = tmp_path / "s.jsonl"
     p, kids = _start(out, min_records=2)
+    state, n = _sigint_state(p.pid), _records(out)
     os.killpg(p.pid, signal.SIGINT)  # what a terminal does: parent and workers all get it
     _, err = _finish(p)
-    assert p.returncode == 130, err
+    assert p.returncode == 130, (f"{err!r}; at the signal the file held {n} records, at the end "
+                                 f"{_records(out)} of {N_POINTS}; parent: {state}")
     assert "Traceback" not in err
     assert len(err.splitlines()) == 1 and err.startswith("memgen: interrupted"), err
     assert not _wait_gone(kids, 5.0)
