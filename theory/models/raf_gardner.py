@@ -18,7 +18,7 @@ import sympy as sp
 
 from ..derivation import Derivation, Parameter
 from ..evaluate import check_numeric, check_symbolic
-from ..blocks.assemble import volume
+from ..blocks.assemble import saddle_point, volume
 from ..blocks.channels.margin import Margin
 from ..blocks.labels import RulesAndFacts, SignTeacher
 from ..blocks.priors.spherical import Spherical
@@ -64,59 +64,19 @@ def derive() -> Derivation:
     fe = volume(d, prior, channel, labels, samples=[(s[0], s[1], s[3], s[4]) for s in _SAMPLES],
                 what="phi(q, R) = G_S(q, R) + alpha G_E(q, R): the log Gardner volume per "
                 "dimension, extremized over (q, R).")
-    G_S, G_E, phi = fe.entropic, fe.energetic, fe.phi
-
-    # --- Saddle point --------------------------------------------------------------------------
-    F = fe.stationarity()
-    J = fe.jacobian()
-    d.step("saddle-point equations",
-           "Stationarity of phi, differentiating under the integral sign (sympy, Leibniz rule).",
-           [_check_gradient(phi, F)],
-           F_q=F[0], F_R=F[1])
-
-    T = fe.fixed_point_map(d)
-    c = fe.preconditioners()
-
     eps_gen = sp.acos(R) / sp.pi
+    # F, its Jacobian and the preconditioner c share one Newton kernel, so a Newton iteration,
+    # its line search and the fixed-point residual cost a single pass.
+    saddle_point(d, fe, args=[q, R, alpha, eps, kappa], samples=_SAMPLES[:2], cuts=_QUAD_CUTS,
+                 hints=channel.hints() + labels.hints(), observables=[("eps_gen", eps_gen)],
+                 kind="log Gardner volume per dimension")
     d.step("generalization error", "A typical solution and the teacher are unit vectors at "
            "overlap R; a fresh rule sample is misclassified with probability arccos(R)/pi.",
            eps_gen=eps_gen)
-
-    hints = channel.hints() + labels.hints()
-    # One kernel for Newton: F, its Jacobian, and the preconditioner c (T - theta = c F), so a
-    # Newton iteration, its line search and the fixed-point residual cost a single pass.
-    d.kernel("newton", [q, R],
-             [("F_q", F[0]), ("F_R", F[1])]
-             + [(f"J_{a}{b}", J[i][j]) for i, a in enumerate("qR") for j, b in enumerate("qR")]
-             + [("c_q", c[0]), ("c_R", c[1])],
-             "stationarity F = grad phi, Jacobian J = Hessian of phi, preconditioner c", hints)
-    d.kernel("fixed_point", [q, R], [("T_q", T[0]), ("T_R", T[1])],
-             "preconditioned fixed-point map", hints)
-    d.kernel("free_entropy", [q, R], [("phi", phi)], "log Gardner volume per dimension", hints)
-    d.kernel("observables", [q, R], [("eps_gen", eps_gen)], "observables at the saddle point")
+    phi = fe.phi
 
     _derive_capacity(d, prior, channel, labels, phi)
     return d
-
-
-def _check_gradient(phi, F):
-    """d phi/d theta from sympy against an mpmath finite difference of phi (identity check)."""
-    import mpmath as mp
-
-    from ..evaluate import mp_function
-    args = [q, R, alpha, eps, kappa]
-    worst = 0.0
-    with mp.workdps(25):
-        f_phi = mp_function(phi, args, _QUAD_CUTS)
-        f_F = [mp_function(Fi, args, _QUAD_CUTS) for Fi in F]
-        for s in _SAMPLES[:2]:
-            for i in range(2):
-                num = mp.diff(lambda v: f_phi(*(s[:i] + (v,) + s[i + 1:])), s[i])
-                ana = f_F[i](*s)
-                worst = max(worst, float(abs(num - ana) / max(abs(ana), 1)))
-    from ..derivation import Check
-    return Check("numeric", worst < 1e-12, "sympy gradient vs mpmath numerical derivative of phi "
-                 "at 2 sample points", worst)
 
 
 def _derive_capacity(d: Derivation, prior, channel, labels, phi):
