@@ -1,7 +1,8 @@
 """Building blocks of replica-symmetric models: priors, channels, label models, data models.
 
 ``base`` holds the contracts; one block per file under ``priors/`` and ``channels/``; label
-models in ``labels``; data models (isotropic inputs, random features) in ``data``; ``assemble``
+models in ``labels``; data models (isotropic inputs, random features) in ``data``; the
+sparse sample-feature graph in ``graph`` and its Gaussian cavity messages in ``cavity``; ``assemble``
 builds a free entropy from blocks, ``glm`` the zero-temperature free entropy of a generalized
 linear model (ERM) and its symbols; ``checks`` runs the same checks on every block (``BLOCKS``
 lists them).
@@ -12,7 +13,9 @@ from .base import Block, Channel, DataModel, LabelModel, Pairing, Prior
 from .channels.bayes import BayesPosterior
 from .channels.margin import Margin
 from .channels.moreau import Moreau
+from .cavity import GaussianCavity
 from .data import Isotropic, RandomFeatures
+from .graph import BernoulliGraph
 from .labels import LabelNoise, RandomLabels, RulesAndFacts, SignTeacher
 from .priors.gaussian import Gaussian
 from .priors.ising import Ising
@@ -22,7 +25,7 @@ from .priors.spherical import Spherical
 __all__ = ["Block", "Channel", "DataModel", "LabelModel", "Pairing", "Prior", "Margin",
            "LabelNoise", "RandomLabels", "RulesAndFacts", "SignTeacher", "Spherical", "Ising",
            "BLOCKS", "BayesPosterior", "Gaussian", "Isotropic", "Moreau", "RandomFeatures",
-           "RademacherBernoulli"]
+           "RademacherBernoulli", "BernoulliGraph", "GaussianCavity"]
 
 # Every block the generic checks run on, by name (a factory, so each check gets a fresh one).
 BLOCKS = {
@@ -42,4 +45,6 @@ BLOCKS = {
     "isotropic": Isotropic,
     "kernel": lambda: Isotropic(kernel=True),
     "random-features": RandomFeatures,
+    "bernoulli-graph": BernoulliGraph,
+    "gaussian-cavity": GaussianCavity,
 }

@@ -12,6 +12,10 @@ A model's free entropy is a sum of terms, each contributed by one block:
 * a **data model**: how inputs enter the fields (isotropic Gaussian inputs, or Gaussian-equivalent
   random features with their spectrum).
 
+A sparse-graph (cavity) model is assembled instead from a **graph** block (the random
+sample-feature graph: degree law, generating functions, instances; theory/blocks/graph.py) and a
+**cavity** block (belief-propagation messages on it, exact on trees; theory/blocks/cavity.py).
+
 Every block holds its own sympy symbols and records the steps it takes on the caller's
 ``Derivation``, each with a check. ``theory/blocks/checks.py`` runs the same generic checks on
 every block. Conventions shared by all blocks: inputs x ~ N(0, I_N); student and teacher fields
@@ -27,7 +31,8 @@ import numpy as np
 
 
 class Block:
-    """One building block. ``kind`` is "prior", "channel", "labels" or "data"."""
+    """One building block. ``kind`` is "prior", "channel", "labels", "data", "graph" or
+    "cavity"."""
 
     kind = ""
     name = ""

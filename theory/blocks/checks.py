@@ -107,6 +107,10 @@ Data model (``kind == "data"``)
     scale of a linear spectral statistic; measured over psi in [0.05, 3]: one standard
     deviation is at most about half of it).
 
+Sparse graph (``kind == "graph"``) and cavity (``kind == "cavity"``): see
+``graph_checks`` (generating-function identities, a sampled graph's degrees against the pmf,
+belief propagation on a sampled forest against exact linear algebra).
+
 Assembled models
   * ``model_kernels(derivation, call, inside, rng)``: every kernel of a stored derivation
     (``derivation.load_json``) against the mpmath evaluation of its stored expressions, at
@@ -1066,6 +1070,9 @@ CHANNEL_CHECKS = (channel_student_average, channel_energetic, channel_nishimori,
 # ... and of a channel alone (its loss, envelope and prox: no label model enters)
 CHANNEL_OWN_CHECKS = (channel_envelope, channel_envelope_identity, channel_threshold)
 DATA_CHECKS = (data_inputs, data_activations, data_spectrum)
+# the sparse-graph blocks' checks live in their own module (graph, cavity)
+from .graph_checks import (CAVITY_CHECKS, GRAPH_CHECKS, cavity_tree,  # noqa: E402,F401
+                           graph_generating, graph_sampling)
 
 
 def checks_for(block):
@@ -1079,6 +1086,10 @@ def checks_for(block):
         return CHANNEL_OWN_CHECKS + CHANNEL_CHECKS
     if kind == "data":
         return DATA_CHECKS
+    if kind == "graph":
+        return GRAPH_CHECKS
+    if kind == "cavity":
+        return CAVITY_CHECKS
     raise BlockContractError(f"block {getattr(block, 'name', block)!r}: unknown kind {kind!r}")
 
 

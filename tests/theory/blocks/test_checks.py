@@ -37,6 +37,7 @@ PRIORS = [n for n in BLOCKS if _kind(n) == "prior"]
 LABELS = [n for n in BLOCKS if _kind(n) == "labels"]
 CHANNELS = [n for n in BLOCKS if _kind(n) == "channel"]
 DATA = [n for n in BLOCKS if _kind(n) == "data"]
+GRAPHS = [n for n in BLOCKS if _kind(n) in ("graph", "cavity")]
 
 # A block expression with a symbol the block does not declare is a contract failure here, not a
 # warning (the symbol would be checked at one fixed value only).
@@ -99,10 +100,21 @@ def test_data(name, check):
     _assert_all(checks)
 
 
+@pytest.mark.parametrize("name", GRAPHS)
+def test_graph(name):
+    """The sparse-graph blocks (graph and cavity kinds): each of their checks returns checks
+    (none skipped) and passes."""
+    block = BLOCKS[name]()
+    for check in C.checks_for(block):
+        checks = check(block, _rng(name, check.__name__))
+        assert checks, f"{check.__name__} skipped {name}"
+        _assert_all(checks)
+
+
 def test_every_block_has_checks():
     for name, factory in BLOCKS.items():
         block = factory()
-        assert block.kind in ("prior", "labels", "channel", "data"), name
+        assert block.kind in ("prior", "labels", "channel", "data", "graph", "cavity"), name
         assert C.checks_for(block), name
 
 
@@ -562,3 +574,67 @@ def test_contract_errors_are_clear():
         C.prior_moments(NoTeacherMode(), _rng("x"))
     with pytest.raises(C.BlockContractError, match="unknown kind"):
         C.checks_for(object())
+
+
+# -- sparse-graph blocks: each check can fail ---------------------------------------------------
+def _broken_graph():
+    from memgenkit.theory.blocks.graph import BernoulliGraph, N_, prob, x_gf
+
+    class WrongExcess(BernoulliGraph):
+        """Excess degree declared with n, not n - 1, trials."""
+
+        def excess_generating(self, x=x_gf):
+            return (1 - prob + prob * x) ** N_
+
+    class WrongLogPmf(BernoulliGraph):
+        """log-gamma pmf with log Gamma(N - m) for log Gamma(N - m + 1)."""
+
+        def pmf_code(self):
+            return super().pmf_code() * sp.exp(sp.log(N_ - sp.Symbol("m", nonnegative=True)))
+
+    class Denser(BernoulliGraph):
+        """Samples with frequencies 30% higher than declared."""
+
+        def sample_supports(self, n, p, rng):
+            return super().sample_supports(n, np.minimum(1.0, 1.3 * p), rng)
+
+    class Repeats(BernoulliGraph):
+        """Rows drawn with replacement and never redrawn: repeated edges."""
+
+        def sample_supports(self, n, p, rng):
+            k = rng.binomial(n, p)
+            cols = np.repeat(np.arange(p.size), k)
+            return rng.integers(0, n, size=cols.size), cols, k
+
+    return WrongExcess(), WrongLogPmf(), Denser(), Repeats()
+
+
+def test_broken_graph_is_rejected():
+    """A wrong excess-degree generating function and a wrong log-gamma pmf fail the
+    generating-function check; a sampler 30% denser than declared fails the degree counts, one
+    with repeated edges the well-formedness check."""
+    excess, logpmf, denser, repeats = _broken_graph()
+    bad = C.failures(C.graph_generating(excess, _rng("broken", "excess")))
+    assert len(bad) == 1 and "excess generating" in bad[0], bad
+    bad = C.failures(C.graph_generating(logpmf, _rng("broken", "logpmf")))
+    assert len(bad) == 1 and "log-gamma pmf" in bad[0], bad
+    bad = C.failures(C.graph_sampling(denser, _rng("broken", "denser")))
+    assert any("degree counts" in b for b in bad), bad
+    bad = C.failures(C.graph_sampling(repeats, _rng("broken", "repeats")))
+    assert any("no repeat" in b for b in bad), bad
+
+
+def test_broken_cavity_is_rejected():
+    """Cavity messages with the unpinned error's square dropped, or the hard-factor precision
+    1/(2 + Vt), disagree with exact linear algebra on the sampled forest."""
+    from memgenkit.theory.blocks.cavity import S1, S2b, Vt, GaussianCavity, b
+
+    class NoSquare(GaussianCavity):
+        ERR_B = (b + S2b) / (1 + S1)
+
+    class WrongHard(GaussianCavity):
+        HARD_A = 1 / (2 + Vt)
+
+    for block in (NoSquare(), WrongHard()):
+        bad = C.failures(C.cavity_tree(block, _rng("broken", "cavity")))
+        assert any("= exact on a sampled forest" in b_ for b_ in bad), bad
