@@ -15,4 +15,5 @@ MODEL = ModelDeclaration(
     ),
     # the compiled cavity loops, disk-cached with the kernels
     companions=("../models/composition_cavity_loops.py",),
+    blocks=("bernoulli-graph", "gaussian-cavity"),
 )

@@ -47,8 +47,11 @@ import numpy as np
 import scipy.linalg as sla
 from scipy import sparse
 
+from ...theory.blocks.graph import BernoulliGraph
+
 BETA_EXPONENT = 0.1  # default beta*_i = i^(-0.1), the paper's linear experiment
 RECOVERY_RTOL = 1e-6
+_GRAPH = BernoulliGraph()  # the data block: sample-feature graph, edges with probability p_i
 
 
 def frequencies(d: int, s: float, a: float) -> np.ndarray:
@@ -75,42 +78,12 @@ class Instance:
     probe: np.ndarray  # z ~ N(0, I_d), independent of the data: P_row z detects pinned features
 
 
-def sample_supports(n: int, p: np.ndarray, rng: np.random.Generator):
-    """(rows, cols, k) of the non-zeros: column i holds a uniform random subset of the n rows of
-    size k_i ~ Binomial(n, p_i).  Large columns (k_i^2 > n, where repeats are likely) take a
-    random permutation prefix; small ones are drawn with replacement and redrawn per column
-    until free of repeats (rejection sampling: exactly uniform), vectorized over columns."""
-    d = p.size
-    k = rng.binomial(n, p)
-    cols = np.repeat(np.arange(d), k)
-    rows = np.empty(cols.size, dtype=np.int64)
-    starts = np.concatenate([[0], np.cumsum(k)])
-    big = np.flatnonzero(k * k > n)
-    small = np.ones(cols.size, bool)
-    for c in big:
-        rows[starts[c]:starts[c + 1]] = rng.permutation(n)[:k[c]]
-        small[starts[c]:starts[c + 1]] = False
-    rows[small] = rng.integers(0, n, size=int(small.sum()))
-    while True:
-        key = cols.astype(np.int64) * n + rows
-        order = np.argsort(key, kind="stable")
-        dup = np.zeros(key.size, bool)
-        dup[order[1:]] = key[order[1:]] == key[order[:-1]]
-        bad = np.unique(cols[dup])
-        if bad.size == 0:
-            return rows, cols, k
-        for c in bad:  # only small columns can repeat
-            rows[starts[c]:starts[c + 1]] = rng.integers(0, n, size=k[c])
-
-
 def sample_instance(n: int, d: int, s: float, a: float, sigma: float, seed,
                     beta_exp: float = BETA_EXPONENT) -> Instance:
     ss = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
     s_sup, s_sign, s_noise, s_probe = (np.random.default_rng(c) for c in _children(ss, 4))
     p = frequencies(d, s, a)
-    rows, cols, k = sample_supports(n, p, s_sup)
-    vals = s_sign.choice(np.array([-1.0, 1.0]), size=rows.size)
-    X = sparse.csr_matrix((vals, (rows, cols)), shape=(n, d))
+    X, k = _GRAPH.sample(s_sup, n, p, sign_rng=s_sign)
     beta = teacher(d, beta_exp)
     y = X @ beta + sigma * s_noise.standard_normal(n)
     return Instance(X, y, beta, p, k, s_probe.standard_normal(d))

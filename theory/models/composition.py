@@ -38,6 +38,9 @@ import math
 import mpmath as mp
 import sympy as sp
 
+from ..blocks.cavity import (S1, V, Eb, En, GaussianCavity, S2b, S2n, Sh1, Sh2b, Sh2n, Vt,
+                             b)
+from ..blocks.graph import N_, BernoulliGraph, m, prob
 from ..derivation import Check, Derivation, Parameter
 from ..evaluate import check_symbolic
 
@@ -54,22 +57,16 @@ beta_exp = sp.Symbol("beta_exp", nonnegative=True)
 i = sp.Symbol("i", positive=True)  # feature index 1..d
 Z = sp.Symbol("Z", positive=True)  # Z_a = sum_i i^(-a)
 Q = sp.Symbol("Q", nonnegative=True)  # cavity probability that a sample's other features are pinned
-k, J, m = sp.symbols("k J m", nonnegative=True)  # count, hard (clean) factors, soft factors
-N_, prob, mu = sp.symbols("N_ prob mu", nonnegative=True)
-b, V, Eb, En = sp.symbols("b V Eb En", nonnegative=True)  # beta_i^2, cavity sums of a factor
-S1, S2b, S2n = sp.symbols("S1 S2b S2n", nonnegative=True)  # sums over a feature's soft factors
-Sh1, Sh2b, Sh2n = sp.symbols("Sh1 Sh2b Sh2n", nonnegative=True)  # ... over its hard factors
-Vt = sp.Symbol("Vt", nonnegative=True)  # sum of the rescaled variances of pinned features
+J = sp.Symbol("J", nonnegative=True)  # hard (clean) factors; m (graph block): a count
+mu = sp.Symbol("mu", nonnegative=True)
 cc = sp.Symbol("c", positive=True)  # s / Z_a, the power-law prefactor
-# the message updates (kernels soft_factor, cavity); the tree check evaluates these very
-# expressions
-A_SOFT = 1 / (lam + V)
-V_CAV = 1 / (1 + S1)
-ERR_B = (b + S2b) / (1 + S1) ** 2
-HARD_A = 1 / (1 + Vt)
-PIN_V = 1 / (lam + Sh1 + lam * S1)
-PIN_EB = (lam ** 2 * (b + S2b) + Sh2b) * PIN_V ** 2
-PIN_EN = (lam ** 2 * S2n + Sh2n) * PIN_V ** 2
+# The blocks: the sample-feature graph (degree pmf, counts) and its Gaussian cavity messages
+# (kernels soft_factor, hard_factor, cavity, pinned; the tree check evaluates these very
+# expressions). Symbols of the messages: b = beta_i^2; V, Eb, En the sums over a factor's other
+# features; S*, Sh* over a feature's soft / hard factors; Vt over a hard factor's pinned ones.
+GRAPH, CAVITY = BernoulliGraph(), GaussianCavity()
+A_SOFT, V_CAV, ERR_B, ERR_N = CAVITY.A_SOFT, CAVITY.V_CAV, CAVITY.ERR_B, CAVITY.ERR_N
+HARD_A, PIN_V, PIN_EB, PIN_EN = CAVITY.HARD_A, CAVITY.PIN_V, CAVITY.PIN_EB, CAVITY.PIN_EN
 
 PARAMETERS = [
     Parameter(n, 1.0, None, default=1000.0, description="number of training samples"),
@@ -124,32 +121,17 @@ def derive() -> Derivation:
            p=p, weight=weight, beta_sq=beta_sq)
 
     # --- 2. counts ----------------------------------------------------------------------------
-    pmf = sp.binomial(N_, m) * prob ** m * (1 - prob) ** (N_ - m)
-    # all in logs (a product of separately under- and overflowing factors is 0 * inf at
-    # n ~ 1e3); valid for 0 < prob < 1, numerics handles the degenerate ends prob in {0, 1}
-    pmf_code = sp.exp(sp.loggamma(N_ + 1) - sp.loggamma(m + 1) - sp.loggamma(N_ - m + 1)
-                      + m * sp.log(prob) + (N_ - m) * sp.log(1 - prob))
-    P0 = (1 - p) ** n
-    P1 = n * p * (1 - p) ** (n - 1)
-    P2plus = 1 - P0 - P1
-    q_once = p * (1 - p) ** (n - 1)
-
-    def chk_pmf():
-        f = sp.lambdify([m, N_, prob], pmf_code, "mpmath")
-        g = sp.lambdify([m, N_, prob], pmf, "mpmath")
-        pts = [(mp.mpf(mm), mp.mpf(NN), mp.mpf(pp)) for mm, NN, pp in
-               ((0, 10, "0.3"), (3, 1000, "0.004"), (500, 1000, "0.5"))]
-        return max(abs(f(*x) - g(*x)) / g(*x) for x in pts)
+    # the graph block: degrees Binomial(n, p_i), the pmf in logs (numerics handles the
+    # degenerate ends prob in {0, 1})
+    pmf_code = GRAPH.pmf_code()
+    counts = GRAPH.counts(p, n)
+    P0, P1, P2plus, q_once = (counts[k_] for k_ in ("P0", "P1", "P2plus", "q_once"))
     D.step("training counts",
            "k_i ~ Binomial(n, p_i) exactly (samples are independent). P0 = (1-p)^n (unseen), "
            "P1 = n p (1-p)^(n-1) (seen exactly once), P(k >= 2) = 1 - P0 - P1 (summed over k "
            "in numerics, no cancellation). The pmf is coded in logs with log-gamma (stable at "
            "n = 1e3..1e5) for 0 < prob < 1.",
-           [check_symbolic(pmf.subs({N_: n, prob: p, m: 1}) - P1, "pmf(1) = P1",
-                           lambda e: sp.simplify(sp.expand_func(e))),
-            check_symbolic(pmf.subs({N_: n, prob: p, m: 0}) - P0, "pmf(0) = P0",
-                           lambda e: sp.simplify(sp.expand_func(e))),
-            _num_check(chk_pmf, "log-gamma pmf = binomial pmf (relative, 3 points)", 1e-25)],
+           GRAPH.count_checks(p, n),
            P0=P0, P1=P1, P2plus=P2plus, pmf=pmf_code)
 
     # --- 3. isolation among features seen elsewhere (exact) -------------------------------------
@@ -251,7 +233,7 @@ def derive() -> Derivation:
            "formula.",
            [_tree_check()[1]],
            A2Eb=A_SOFT ** 2 * Eb, A2En=A_SOFT ** 2 * (1 + En), eps_b=ERR_B,
-           eps_n=S2n / (1 + S1) ** 2, pinned_eps_b=PIN_EB, pinned_eps_n=PIN_EN)
+           eps_n=ERR_N, pinned_eps_b=PIN_EB, pinned_eps_n=PIN_EN)
 
     # ridge shrinkage of a recovered seen-once feature: one hard factor whose other features
     # are pinned exactly (vt = 0, eps = 0)
@@ -352,7 +334,7 @@ def derive() -> Derivation:
              "message of a hard factor (precision At/lam): Vt = sum of the other (pinned) "
              "features' vt")
     D.kernel("cavity", [S1, S2b, S2n, b],
-             [("v", V_CAV), ("eps_b", ERR_B), ("eps_n", S2n / (1 + S1) ** 2)],
+             [("v", V_CAV), ("eps_b", ERR_B), ("eps_n", ERR_N)],
              "unpinned feature: variance and errors from its soft factors (S1 = sum A, "
              "S2b = sum A2Eb, S2n = sum A2En), beta^2 = b")
     D.kernel("pinned", [Sh1, Sh2b, Sh2n, S1, S2b, S2n, b],
@@ -411,81 +393,11 @@ _TREE_CACHE = []
 
 
 def _tree_check():
-    """Exact check of the split cavity recursion on _TREE: (variance check, error check)."""
+    """Exact check of the split cavity recursion (the cavity block) on _TREE: (variance
+    check, error check)."""
     if _TREE_CACHE:
         return _TREE_CACHE[0]
-    nr = len(_TREE)
-    X = sp.zeros(nr, _NF)
-    for r_, row in enumerate(_TREE):
-        for f, sg in row:
-            X[r_, f] = sg
-    bs = sp.symbols(f"b0:{_NF}", positive=True)  # beta_j (symbolic), b_j = beta_j^2
-    sig2 = sp.Symbol("sig2", nonnegative=True)
-    rows_of = {f: [r_ for r_, row in enumerate(_TREE) if any(g == f for g, _ in row)]
-               for f in range(_NF)}
-
-    def pinned_wo(f, excl):
-        """lam = 0 pinning on the tree: some other factor of f has all its others pinned."""
-        return any(all(pinned_wo(g, r_) for g, _ in _TREE[r_] if g != f)
-                   for r_ in rows_of[f] if r_ != excl)
-
-    def bp(lv):
-        """(variance, error) per feature from the split recursion at lam = lv."""
-        def var_msg(f, excl):
-            return combine(f, [fac_msg(r_, f) for r_ in rows_of[f] if r_ != excl],
-                           pinned_wo(f, excl))
-
-        def fac_msg(r_, f):
-            others = [(g, var_msg(g, r_)) for g, _ in _TREE[r_] if g != f]
-            E = sum((o[2] for _, o in others), sp.S(0)) + sig2
-            if all(o[0] for _, o in others):  # hard: ("hard", At, E)
-                Vt_ = sum((o[1] for _, o in others), sp.S(0))
-                return ("hard", HARD_A.subs(Vt, Vt_), E)
-            Vs = sum((o[1] if not o[0] else lv * o[1] for _, o in others), sp.S(0))
-            return ("soft", A_SOFT.subs({lam: lv, V: Vs}), E)
-
-        def combine(f, facs, is_pinned):
-            """(pinned?, v or vt, eps)."""
-            s1 = sum((A for k_, A, _ in facs if k_ == "soft"), sp.S(0))
-            s2 = sum((A ** 2 * E for k_, A, E in facs if k_ == "soft"), sp.S(0))
-            if is_pinned:
-                h1 = sum((A for k_, A, _ in facs if k_ == "hard"), sp.S(0))
-                h2 = sum((A ** 2 * E for k_, A, E in facs if k_ == "hard"), sp.S(0))
-                sub = {lam: lv, Sh1: h1, S1: s1, S2b: s2, Sh2b: h2, S2n: 0, Sh2n: 0,
-                       b: bs[f] ** 2}
-                return (True, PIN_V.subs(sub), PIN_EB.subs(sub))
-            sub = {S1: s1, S2b: s2, b: bs[f] ** 2}
-            return (False, V_CAV.subs(sub), ERR_B.subs(sub))
-
-        out = []
-        for f in range(_NF):
-            pin, var, err = combine(f, [fac_msg(r_, f) for r_ in rows_of[f]],
-                                    pinned_wo(f, None))
-            out.append((lv * var if pin else var, err, pin))
-        return out
-
-    def exact(lv):
-        if lv == 0:
-            Hm = X.pinv()
-            cov = sp.eye(_NF) - Hm * X
-        else:
-            Hm = (X.T * X + lv * sp.eye(_NF)).inv() * X.T
-            cov = (sp.eye(_NF) + X.T * X / lv).inv()
-        M = Hm * X - sp.eye(_NF)
-        errs = [sum((M[f, j] ** 2 * bs[j] ** 2 for j in range(_NF)), sp.S(0))
-                + sig2 * sum((Hm[f, r_] ** 2 for r_ in range(nr)), sp.S(0)) for f in range(_NF)]
-        return [cov[f, f] for f in range(_NF)], errs
-
-    bad_v = bad_e = 0
-    for lv in (sp.S(0), sp.Rational(3, 7), sp.S(2)):
-        ours = bp(lv)
-        cov, errs = exact(lv)
-        for f in range(_NF):
-            if sp.simplify(ours[f][0] - cov[f]) != 0:
-                bad_v += 1
-            if sp.expand(ours[f][1] - errs[f]) != 0:
-                bad_e += 1
-    pinned = [f for f, o in enumerate(bp(sp.S(0))) if o[2]]
+    bad_v, bad_e, pinned, _ = CAVITY.compare(_TREE, _NF)
     res = (Check("symbolic", bad_v == 0 and pinned == [5, 8, 9],
                  f"split recursion variances = exact posterior variances ({_NF} features x lam "
                  f"in {{0, 3/7, 2}}); pinned at lam = 0: {pinned}"),
