@@ -993,7 +993,7 @@ def readout_moments(readout, rng, sizes=((3, 2), (4, 3)), tol=1e-12) -> list[Che
                   f"worst {worst:.1e}" + ("; " + "; ".join(fails) if fails else ""), worst)]
 
 
-def readout_gaussian(readout, rng, N=6000, P=3000, nse=5.0) -> list[Check]:
+def readout_gaussian(readout, rng, N=4000, P=2000, nse=5.0) -> list[Check]:
     """The Gaussian crosstalk limit on one large sampled instance: the fraction of sites with
     s_i h_i < 0 (a zero field keeps the spin) against ``error(S/sigma)``. Error bar: the
     binomial sqrt(e (1 - e)/N) and, in quadrature, the instance's frozen overlaps (the noise
