@@ -13,6 +13,9 @@ MODEL = ModelDeclaration(
     summary="Hebbian SNR on power-law data: k_max(N), signal and noise terms (closed form).",
     theory="memgenkit.theory.models.hopfield_snr:derive",
     numerics="memgenkit.numerics.models.hopfield_snr:HopfieldSNR",
+    # Hebbian storage + sign readout (self-overlap, crosstalk per example, 1 - 2H(S/sigma)); the
+    # mixture moments are the model's own.
+    blocks=("hebb-sign",),
     params=(
         refine("N", kind="integer", upper=10 ** 7),
         refine("L", kind="integer", description="features per example (odd integer)"),

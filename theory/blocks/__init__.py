@@ -1,15 +1,16 @@
 """Building blocks of replica-symmetric models: priors, channels, label models, data models.
 
-``base`` holds the contracts; one block per file under ``priors/`` and ``channels/``; label
-models in ``labels``; data models (isotropic inputs, random features) in ``data``; the
-sparse sample-feature graph in ``graph`` and its Gaussian cavity messages in ``cavity``; ``assemble``
-builds a free entropy from blocks, ``glm`` the zero-temperature free entropy of a generalized
+``base`` holds the contracts; one block per file under ``priors/``, ``channels/`` and
+``readouts/`` (how a stored memory is read from its local field); label models in ``labels``;
+data models (isotropic inputs, random features) in ``data``; the sparse sample-feature graph in
+``graph`` and its Gaussian cavity messages in ``cavity``; ``assemble`` builds a free entropy from
+blocks, ``glm`` the zero-temperature free entropy of a generalized
 linear model (ERM) and its symbols; ``checks`` runs the same checks on every block (``BLOCKS``
 lists them).
 """
 from __future__ import annotations
 
-from .base import Block, Channel, DataModel, LabelModel, Pairing, Prior
+from .base import Block, Channel, DataModel, LabelModel, Pairing, Prior, Readout
 from .channels.bayes import BayesPosterior
 from .channels.margin import Margin
 from .channels.moreau import Moreau
@@ -21,11 +22,12 @@ from .priors.gaussian import Gaussian
 from .priors.ising import Ising
 from .priors.rademacher_bernoulli import RademacherBernoulli
 from .priors.spherical import Spherical
+from .readouts.hebb_sign import HebbSign
 
 __all__ = ["Block", "Channel", "DataModel", "LabelModel", "Pairing", "Prior", "Margin",
            "LabelNoise", "RandomLabels", "RulesAndFacts", "SignTeacher", "Spherical", "Ising",
            "BLOCKS", "BayesPosterior", "Gaussian", "Isotropic", "Moreau", "RandomFeatures",
-           "RademacherBernoulli", "BernoulliGraph", "GaussianCavity"]
+           "RademacherBernoulli", "BernoulliGraph", "GaussianCavity", "HebbSign", "Readout"]
 
 # Every block the generic checks run on, by name (a factory, so each check gets a fresh one).
 BLOCKS = {
@@ -47,4 +49,5 @@ BLOCKS = {
     "random-features": RandomFeatures,
     "bernoulli-graph": BernoulliGraph,
     "gaussian-cavity": GaussianCavity,
+    "hebb-sign": HebbSign,
 }

@@ -31,8 +31,8 @@ import numpy as np
 
 
 class Block:
-    """One building block. ``kind`` is "prior", "channel", "labels", "data", "graph" or
-    "cavity"."""
+    """One building block. ``kind`` is "prior", "channel", "labels", "data", "graph", "cavity" or
+    "readout"."""
 
     kind = ""
     name = ""
@@ -249,6 +249,42 @@ class DataModel(Block):
     kind = "data"
 
     def sample(self, rng, n: int, N: int):
+        raise NotImplementedError
+
+
+class Readout(Block):
+    """How a stored memory is read from the local field h_i (not a term of a free entropy: a
+    signal-to-noise model is built from its moments). Subclasses define:
+
+    * ``moments(N, P)``: {"signal": E[s_i h_i], "noise": Var[s_i h_i]} from the state s of one
+      of P stored patterns at size N (sympy expressions, or numbers);
+    * ``error(u)``, ``overlap(u)``: the per-site error probability and the one-step overlap at
+      signal-to-noise ratio u in the Gaussian crosstalk limit;
+    * ``smoothed(mu, s, sigma)``: the overlap when the signal mu carries a Gaussian fluctuation
+      of standard deviation s on top of noise sigma;
+    * ``domain(values)``: integer N >= 2, P >= 1 (``values`` keyed "N", "P");
+    * ``sample(rng, N, P)``: (patterns (P, N), fields h (N,)) of one instance from pattern 1.
+    """
+
+    kind = "readout"
+
+    def moments(self, N, P) -> dict:
+        raise NotImplementedError
+
+    def error(self, u):
+        raise NotImplementedError
+
+    def overlap(self, u):
+        raise NotImplementedError
+
+    def smoothed(self, mu, s, sigma):
+        raise NotImplementedError
+
+    def domain(self, values: dict) -> bool:
+        N, P = values["N"], values["P"]
+        return N >= 2 and P >= 1 and float(N).is_integer() and float(P).is_integer()
+
+    def sample(self, rng, N: int, P: int):
         raise NotImplementedError
 
 

@@ -959,6 +959,99 @@ def data_spectrum(data, rng, size=300, ctol=4.0, nse=5.0) -> list[Check]:
                   + ("; " + "; ".join(fails) if fails else ""), worst)]
 
 
+# -- readouts -----------------------------------------------------------------------------------
+def _readout_value(expr, **vals):
+    """A readout expression (sympy or number) at numeric symbol values, as an mpmath number."""
+    e = sp.sympify(expr)
+    syms = sorted(e.free_symbols, key=lambda x: x.name)
+    return mp_function(e, syms)(*[vals[x.name] for x in syms])
+
+
+def readout_moments(readout, rng, sizes=((3, 2), (4, 3)), tol=1e-12) -> list[Check]:
+    """The declared signal E[s_i h_i] and noise Var[s_i h_i] against the exact average over all
+    2^(N P) pattern sets at small (N, P) (brute-force numpy: J = X^T X/N, zero diagonal, state
+    s = xi^1, every site), N and P given to ``moments`` as sympy symbols then substituted."""
+    import itertools
+    Ns, Ps = sp.Symbol("N", positive=True), sp.Symbol("P", positive=True)
+    mom = readout.moments(Ns, Ps)
+    fails, worst = [], 0.0
+    for NN, PP in sizes:
+        if not readout.domain({"N": NN, "P": PP}):
+            raise BlockContractError(f"readout {readout.name!r}: domain rejects N = {NN}, "
+                                     f"P = {PP}")
+        cfg = np.array(list(itertools.product((1.0, -1.0), repeat=NN * PP))).reshape(-1, PP, NN)
+        J = np.einsum("cmi,cmj->cij", cfg, cfg) / NN
+        J[:, np.arange(NN), np.arange(NN)] = 0.0
+        s = cfg[:, 0, :]
+        sh = s * np.einsum("cij,cj->ci", J, s)
+        exact = {"signal": float(sh.mean()), "noise": float(sh.var())}
+        for key, val in exact.items():
+            decl = float(sp.sympify(mom[key]).subs({Ns: NN, Ps: PP}))
+            e = abs(decl - val)
+            worst = max(worst, e)
+            if e > tol:
+                fails.append(f"{key} at N = {NN}, P = {PP}: declared {decl:.6g} vs enumeration "
+                             f"{val:.6g}")
+    return [Check("numeric", not fails, f"{_who(readout)}: signal and noise of s_i h_i against "
+                  f"the enumeration of every pattern set at (N, P) = {list(sizes)} (tol {tol:g}); "
+                  f"worst {worst:.1e}" + ("; " + "; ".join(fails) if fails else ""), worst)]
+
+
+def readout_gaussian(readout, rng, N=4000, P=2000, nse=5.0) -> list[Check]:
+    """The Gaussian crosstalk limit on one large sampled instance: the fraction of sites with
+    s_i h_i < 0 (a zero field keeps the spin) against ``error(S/sigma)``. Error bar: the
+    binomial sqrt(e (1 - e)/N) and, in quadrature, the instance's frozen overlaps (the noise
+    variance over sites is sum_mu o_mu^2, relative spread sqrt(2/(P-1)), which moves the error by
+    phi(u) u sqrt(2/(P-1))/2); tolerance ``nse`` of it. The sampled variance of s_i h_i over
+    sites is compared with the declared noise the same way (spread sqrt(2/(P-1)) + sqrt(2/N))."""
+    X, h = readout.sample(rng, N, P)
+    X, h = np.asarray(X, dtype=float), np.asarray(h, dtype=float)
+    if X.shape != (P, N) or h.shape != (N,):
+        raise BlockContractError(f"readout {readout.name!r}: sample(rng, {N}, {P}) returned "
+                                 f"shapes {X.shape}, {h.shape}, expected ({P}, {N}), ({N},)")
+    sh = X[0] * h
+    mom = readout.moments(N, P)
+    S, V = float(mom["signal"]), float(mom["noise"])
+    u = S / np.sqrt(V)
+    with mp.workdps(20):
+        e = float(_readout_value(readout.error(sp.Float(u, 20))))
+    spread = np.sqrt(2.0 / (P - 1))
+    se = np.sqrt(e * (1 - e) / N + (float(mp.npdf(u)) * u * spread / 2) ** 2)
+    err = float(np.mean(sh < 0))
+    ze = abs(err - e) / se
+    sv = float(sh.var())
+    zv = abs(sv - V) / (V * (spread + np.sqrt(2.0 / N)))
+    worst = max(ze, zv)
+    ok = worst <= nse
+    return [Check("numeric", ok, f"{_who(readout)}: one instance N = {N}, P = {P}: error rate "
+                  f"{err:.5f} vs H(S/sigma) = {e:.5f} ({ze:.2f} se), Var s h = {sv:.4f} vs "
+                  f"{V:.4f} ({zv:.2f} se); tol {nse:g} se", worst)]
+
+
+def readout_limits(readout, rng, points=3, dps=25, tol=1e-15) -> list[Check]:
+    """``error(u)`` against mpmath's erfc(u/sqrt(2))/2, ``overlap(u)`` = 1 - 2 error(u), and
+    ``smoothed(mu, s, sigma)`` against the mpmath quadrature of E_Z[overlap((mu + s Z)/sigma)],
+    at ``points`` random (u, mu, s, sigma) (absolute ``tol`` at ``dps`` digits)."""
+    worst = 0.0
+    u_, mu_, s_, sg_, zz = sp.symbols("u_ mu_ s_ sigma_ z_", real=True)
+    err_f = mp_function(readout.error(u_), [u_])
+    ov_f = mp_function(readout.overlap(u_), [u_])
+    sm_f = mp_function(readout.smoothed(mu_, s_, sg_), [mu_, s_, sg_])
+    with mp.workdps(dps):
+        for _ in range(points):
+            u, mu = mp.mpf(rng.uniform(-3, 3)), mp.mpf(rng.uniform(0.1, 2.5))
+            s, sg = mp.mpf(rng.uniform(0.1, 1.5)), mp.mpf(rng.uniform(0.3, 2.0))
+            worst = max(worst, float(abs(err_f(u) - mp.erfc(u / mp.sqrt(2)) / 2)),
+                        float(abs(ov_f(u) - (1 - 2 * err_f(u)))))
+            quad = mp.quad(lambda x: mp.npdf(x) * ov_f((mu + s * x) / sg),
+                           [-mp.inf, -mu / s, mp.inf])
+            worst = max(worst, float(abs(sm_f(mu, s, sg) - quad)))
+    return [Check("numeric", worst <= tol, f"{_who(readout)}: error(u) = erfc(u/sqrt 2)/2, "
+                  f"overlap = 1 - 2 error, smoothed = E_Z overlap((mu + s Z)/sigma) (mpmath "
+                  f"quadrature, {dps} digits) at {points} points; worst {worst:.1e} (tol "
+                  f"{tol:g})", worst)]
+
+
 # -- assembled models -----------------------------------------------------------------------------
 def _generic_input(rng, sym):
     if sym.is_integer:
@@ -1073,6 +1166,7 @@ DATA_CHECKS = (data_inputs, data_activations, data_spectrum)
 # the sparse-graph blocks' checks live in their own module (graph, cavity)
 from .graph_checks import (CAVITY_CHECKS, GRAPH_CHECKS, cavity_tree,  # noqa: E402,F401
                            graph_generating, graph_sampling)
+READOUT_CHECKS = (readout_moments, readout_gaussian, readout_limits)
 
 
 def checks_for(block):
@@ -1090,6 +1184,8 @@ def checks_for(block):
         return GRAPH_CHECKS
     if kind == "cavity":
         return CAVITY_CHECKS
+    if kind == "readout":
+        return READOUT_CHECKS
     raise BlockContractError(f"block {getattr(block, 'name', block)!r}: unknown kind {kind!r}")
 
 

@@ -20,6 +20,11 @@ Conventions:
   k_max = the largest k with m_j >= m_star for every j <= k. Theory and simulation measure this
   same data-averaged overlap (one instance's overlap is not self-averaging: its crosstalk is
   frozen by the instance's feature overlaps f^l.f^k/N).
+
+Building blocks: the Hebbian storage + sign readout block (theory/blocks/readouts/hebb_sign.py)
+gives the self-overlap (N-1)/N, the crosstalk variance (N-1)/N^2 per stored example, the
+one-step overlap 1 - 2H(S/sigma) and the Gaussian smoothing of a fluctuating signal; the mixture
+structure (a_L, Walsh coefficients, inclusion probabilities, co-occurrence) is the model's own.
 """
 from __future__ import annotations
 
@@ -27,9 +32,11 @@ import itertools
 import random
 from fractions import Fraction
 
-import mpmath as mp
+import numpy as np
 import sympy as sp
 
+from ..blocks.checks import readout_limits
+from ..blocks.readouts.hebb_sign import HebbSign
 from ..derivation import Check, Derivation, Parameter
 from ..evaluate import check_symbolic
 from ..gaussian import H
@@ -112,12 +119,14 @@ def derive() -> Derivation:
 
     # Moments over the data for random signs (c = +-1).
     P = alpha * N
-    r = (N - 1) / N
+    readout = HebbSign()
+    r = readout.self_overlap(N)
+    crosstalk = readout.crosstalk(N)  # (N-1)/N^2 per example
     signal = aL**2 * r * P * p_k
     var_sig = aL**2 * (1 - aL**2) * r**2 * P * p_k
     var_cnt = aL**4 * r**2 * P * p_k * (1 - p_k)
-    var_inc = P * (1 - aL**2 * p_k) * (N - 1) / N**2
-    var_coh = aL**4 * P * (P - 1) * (s1 - p_k**2) * (N - 1) / N**2
+    var_inc = P * (1 - aL**2 * p_k) * crosstalk
+    var_coh = aL**4 * P * (P - 1) * (s1 - p_k**2) * crosstalk
     var = var_coh + var_sig + var_cnt + var_inc
     snr = signal / sp.sqrt(var)
     d.step("moments of the field (random signs)",
@@ -141,7 +150,7 @@ def derive() -> Derivation:
            signal=signal, var_coherent=var_coh, var_signal=var_sig, var_count=var_cnt,
            var_incoherent=var_inc, snr=snr)
 
-    m1 = 1 - 2 * H(snr)
+    m1 = readout.overlap(snr)
     d.step("retrieval criterion",
            "A + B is Gaussian over the data to leading order (the coherent part is a sum of "
            "Gaussian overlaps q_l times +-1, the rest sums of many random signs), and a "
@@ -152,7 +161,7 @@ def derive() -> Derivation:
            "S_k/sigma_k decreases with k (p_k does), so k_max is the number of k with "
            "S_k/sigma_k >= u_star.",
            [check_symbolic(m1.subs(snr, u_star) - (1 - 2 * H(u_star)), "overlap at threshold"),
-            _check_gauss_smoothing()],
+            *readout_limits(readout, np.random.default_rng(0))],
            m_one_step=m1)
 
     ratio2 = sp.limit(var / signal**2 * N, N, sp.oo)
@@ -217,19 +226,6 @@ def _check_L1(var_sig, var_cnt):
     c = sp.simplify(var_cnt.subs(L, 1) - ((N - 1) / N) ** 2 * alpha * N * p_k * (1 - p_k))
     return Check("symbolic", v == 0 and c == 0, "L = 1: var_signal = 0, var_count = "
                  "((N-1)/N)^2 P p(1-p)")
-
-
-def _check_gauss_smoothing():
-    worst = 0.0
-    with mp.workdps(25):
-        Hm = lambda x: mp.erfc(x / mp.sqrt(2)) / 2
-        for mu, s, sg in ((1.3, 0.4, 0.8), (2.0, 1.5, 0.5), (0.2, 0.9, 1.7)):
-            lhs = mp.quad(lambda z: mp.npdf(z) * (1 - 2 * Hm((mu + s * z) / sg)), [-mp.inf, 0,
-                                                                                 mp.inf])
-            rhs = 1 - 2 * Hm(mu / mp.sqrt(sg**2 + s**2))
-            worst = max(worst, float(abs(lhs - rhs)))
-    return Check("numeric", worst < 1e-15, "E_Z[1-2H((mu+sZ)/sigma)] = 1-2H(mu/sqrt(sigma^2+"
-                 "s^2)) at 3 points (mpmath, 25 digits)", worst)
 
 
 def _check_walsh(aL):

@@ -38,6 +38,7 @@ LABELS = [n for n in BLOCKS if _kind(n) == "labels"]
 CHANNELS = [n for n in BLOCKS if _kind(n) == "channel"]
 DATA = [n for n in BLOCKS if _kind(n) == "data"]
 GRAPHS = [n for n in BLOCKS if _kind(n) in ("graph", "cavity")]
+READOUTS = [n for n in BLOCKS if _kind(n) == "readout"]
 
 # A block expression with a symbol the block does not declare is a contract failure here, not a
 # warning (the symbol would be checked at one fixed value only).
@@ -109,12 +110,52 @@ def test_graph(name):
         checks = check(block, _rng(name, check.__name__))
         assert checks, f"{check.__name__} skipped {name}"
         _assert_all(checks)
+@pytest.mark.parametrize("check", C.READOUT_CHECKS, ids=lambda f: f.__name__)
+@pytest.mark.parametrize("name", READOUTS)
+def test_readout(name, check):
+    checks = check(BLOCKS[name](), _rng(name, check.__name__))
+    assert checks, f"{check.__name__} skipped {name}"
+    _assert_all(checks)
+
+
+def test_broken_readout_is_rejected():
+    """A Hebb readout with the crosstalk of P patterns instead of P - 1 (the signal pattern
+    counted as noise) fails the enumeration; one with half the crosstalk per pattern fails the
+    enumeration and the one-instance check; one whose error is
+    H(2u) fails the one-instance and the mpmath checks; one whose smoothing ignores the signal
+    fluctuation fails the mpmath check."""
+    from memgenkit.theory.blocks.readouts.hebb_sign import HebbSign
+
+    class AllNoise(HebbSign):
+        def moments(self, N, P):
+            return {"signal": self.self_overlap(N), "noise": P * self.crosstalk(N)}
+
+    class Sharp(HebbSign):
+        def error(self, u):
+            return super().error(2 * u)
+
+    class Unsmoothed(HebbSign):
+        def smoothed(self, mu, s, sigma):
+            return self.overlap(mu / sigma)
+
+    class HalfNoise(HebbSign):
+        def crosstalk(self, N):
+            return super().crosstalk(N) / 2
+
+    # P vs P - 1 is below the one instance's resolution: only the enumeration sees it
+    assert C.failures(C.readout_moments(AllNoise(), _rng("broken", "readout")))
+    for check in (C.readout_moments, C.readout_gaussian):
+        assert C.failures(check(HalfNoise(), _rng("broken", "half", check.__name__)))
+    for check in (C.readout_gaussian, C.readout_limits):
+        assert C.failures(check(Sharp(), _rng("broken", "sharp", check.__name__)))
+    assert C.failures(C.readout_limits(Unsmoothed(), _rng("broken", "unsmoothed")))
 
 
 def test_every_block_has_checks():
     for name, factory in BLOCKS.items():
         block = factory()
-        assert block.kind in ("prior", "labels", "channel", "data", "graph", "cavity"), name
+        assert block.kind in ("prior", "labels", "channel", "data", "graph", "cavity",
+                              "readout"), name
         assert C.checks_for(block), name
 
 

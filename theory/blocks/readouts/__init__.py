@@ -1,0 +1,1 @@
+"""Readout blocks: how a stored memory is read from the local field (one file per block)."""
