@@ -90,11 +90,23 @@ class RafBayes(SaddlePointModel):
         return {"record": record, "table": "\n".join(lines)}
 
     def verify(self, params: dict, *, Ns=None, instances=None, seed: int = 0, workers: int = 1,
-               out_dir="memgen-out", quick: bool = False, progress=None):
+               out_dir="memgen-out", quick: bool = False, progress=None, sampler: str = "own"):
         """GAMP (an independent route) at an N ladder: m, q (Nishimori: both = q theory) and
-        eps_gen, 1/N-extrapolated, within 3 standard errors."""
+        eps_gen, 1/N-extrapolated, within 3 standard errors.
+
+        ``sampler="blocks"``: the block simulation instead (numerics/simulation/blocks.py,
+        ``GAMPFit``: instances from the declared blocks, the same GAMP, the shared ladder). The
+        default stays the own sampler: the blocks draw in another order from other instance
+        seeds, so the two agree in distribution, not in bytes
+        (tests/numerics/simulation/test_raf_block_paths.py)."""
         from ..errors import InputError
         from ..simulation import raf_bayes as sim
+        if sampler == "blocks":
+            from ..simulation.blocks import block_verified  # the solve path never imports it
+            return block_verified(self).verify(params, Ns=Ns, instances=instances, seed=seed,
+                                               out_dir=out_dir, quick=quick, progress=progress)
+        if sampler != "own":
+            raise InputError(f"sampler must be 'own' or 'blocks' (got {sampler!r})")
         v = self.validate(params)
         Ns = list(Ns or (sim.QUICK_LADDER if quick else sim.DEFAULT_LADDER))
         instances = instances or (10 if quick else 20)

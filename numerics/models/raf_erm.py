@@ -338,12 +338,26 @@ class RafErm(GlmModel):
                                                                  theory)}
 
     def verify(self, params: dict, *, Ns=None, instances=None, seed: int = 0, workers: int = 1,
-               out_dir="memgen-out", quick: bool = False, progress=None, exact_kernel=None):
+               out_dir="memgen-out", quick: bool = False, progress=None, exact_kernel=None,
+               sampler: str = "own"):
         """Theory against finite-N ERM. With an activation that has a closed-form kernel
         (sim.EXACT_KERNELS) the simulation uses that exact kernel (kernel ridge regression; for
         hinge and logistic scikit-learn on features of the exact kernel matrix);
-        ``exact_kernel=False`` uses the Gaussian-equivalent features instead."""
+        ``exact_kernel=False`` uses the Gaussian-equivalent features instead.
+
+        ``sampler="blocks"``: the block simulation instead (numerics/simulation/blocks.py: data,
+        labels and teacher drawn from the declared blocks, the same fit, observables eps_gen, m,
+        q, the shared ladder), with the Gaussian-equivalent features. The default stays the own
+        sampler: the blocks draw in another order (inputs, coins, teacher, fact mask) from
+        other instance seeds, so the two agree in distribution, not in bytes
+        (tests/numerics/simulation/test_raf_block_paths.py)."""
         from ..simulation import raf_erm as sim
+        if sampler == "blocks":
+            from ..simulation.blocks import block_verified  # the solve path never imports it
+            return block_verified(self).verify(params, Ns=Ns, instances=instances, seed=seed,
+                                               out_dir=out_dir, quick=quick, progress=progress)
+        if sampler != "own":
+            raise InputError(f"sampler must be 'own' or 'blocks' (got {sampler!r})")
         v = self.validate(params)
         if exact_kernel is None:
             exact_kernel = v.get("activation") in sim.EXACT_KERNELS

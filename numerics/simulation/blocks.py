@@ -60,7 +60,7 @@ import numpy as np
 from .enumeration import capacity as enumerated_capacity, instance_seed, seconds_per_instance
 
 __all__ = ["Blocks", "resolve", "draw", "estimator", "Estimator", "BlockVerified",
-           "instance_seed"]
+           "block_verified", "instance_seed"]
 
 
 @dataclass
@@ -546,6 +546,14 @@ class BlockVerified:
             what = (f"{inst} instances x ~log2({rows}) {est.method.split(' ')[0]} solves for "
                     f"N = " + ",".join(map(str, Ns)))
         return Cost(16.0 * rows * max(Ns) + 1e6, seconds, what)
+
+
+def block_verified(model):
+    """``model`` with the mixin's verbs: an instance of (BlockVerified, type(model)) on the same
+    declaration, for a model that keeps its own ``simulate``/``verify`` as the default and offers
+    the block simulation as an alternative (its verify's ``sampler="blocks"``)."""
+    cls = type(f"Block{type(model).__name__}", (BlockVerified, type(model)), {})
+    return cls(progress=getattr(model, "_progress", None), declaration=model.declaration)
 
 
 def _parameters(block):
