@@ -6,7 +6,7 @@ A model lists ``boundaries`` (in order; a later one may use the values found bef
   parameters (e.g. alpha_rs = 2/(pi I(kappa)), where the RS saddle point reaches q = 1);
 * :class:`Root` -- the value of the model's ``boundary_variable`` where an observable of the
   solved saddle point vanishes, or equals ``level`` (e.g. the RS entropy: alpha_c). The root is
-  bracketed and found by Brent's method (numerics/boundary.py ``find_root``); the saddle point
+  bracketed and found by Brent's method (numerics/rootfind.py ``find_root``); the saddle point
   is solved at every evaluation, warm-started from the nearest value already solved, and where
   that fails from halfway points towards it (a short continuation);
 * :class:`Stability` -- a declared observable changing sign (a replicon eigenvalue): the same
@@ -26,7 +26,7 @@ from typing import Callable
 
 import numpy as np
 
-from .boundary import find_root
+from .rootfind import find_root
 from .results import Result
 
 

@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-from ..boundary import find_root
+from ..rootfind import find_root
 from ..model import SaddlePointModel
 from ..results import Result
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..boundary import find_root
+from ..rootfind import find_root
 from ..model import SaddlePointModel
 from ..results import Result
 

@@ -17,7 +17,7 @@ import math
 
 import numpy as np
 
-from ..boundary import find_root
+from ..rootfind import find_root
 from ..errors import InputError
 from ..model import GlmModel
 from .raf_erm import ACTIVATIONS, apply_activation

@@ -819,7 +819,7 @@ class TiKrr(SaddlePointModel):
     def thresholds(self, v: dict, mu_max=None, grid=None):
         """Sign changes of every test pair's margin along mu in [0, mu_max] (ridge regression):
         a log grid then Brent refinement. Returns a list of dicts sorted by mu*."""
-        from ..boundary import find_root
+        from ..rootfind import find_root
         mu_max = self.MU_MAX if mu_max is None else mu_max
         grid = self.GRID if grid is None else grid
         n = v["n"]

@@ -18,12 +18,10 @@ updates drift by rounding (~1e-16 per step); every ``RESYNC`` steps the fields a
 scratch, so they stay within ~1e-12 of the exact sums, far below any field the walk compares
 (the chance that a field of the decisive w lies within 1e-12 of the threshold is ~1e-12).
 
-Instances: isotropic Gaussian inputs and uniform random labels, or rules and facts (a fraction
-eps of facts with random labels, the rest labelled y = sign(w*.x) by an Ising teacher w* = +-1),
-drawn from ``instance_seed(seed, N, index)`` (numpy SeedSequence): the same seed gives the same
-bytes, and eps = 1 the same instances as random labels. Models verify through
-numerics/simulation/blocks.py, which draws the same instances from their declared blocks and
-runs this walk.
+Instances are drawn by numerics/simulation/blocks.py from a model's declared blocks, seeded by
+``instance_seed(seed, N, index)`` (numpy SeedSequence: the same seed gives the same bytes); models
+verify through it, and it runs this walk. The tests hold a plain-numpy draw of the same instances
+and a brute-force listing of the weights (tests/enumeration_reference.py).
 This module names no model.
 """
 from __future__ import annotations
@@ -39,21 +37,6 @@ RESYNC = 4096  # steps between recomputations of the fields from scratch
 def instance_seed(seed: int, N: int, index: int) -> np.random.SeedSequence:
     """Seed of instance ``index`` at size ``N`` from the master ``seed`` (independent streams)."""
     return np.random.SeedSequence(entropy=int(seed), spawn_key=(int(N), int(index)))
-
-
-def draw_instance(N: int, P: int, seed_seq, eps: float | None = None):
-    """Inputs X ~ N(0, 1)^{P x N} and labels y = +-1 uniform, independent of X (random labels);
-    the labels are drawn after the inputs from the same stream. With ``eps`` < 1: then a teacher
-    w* = +-1 uniform and the fact mask (each sample a fact with probability eps); rules get
-    y = sign(w*.x) (never 0 for Gaussian x), facts keep their random label."""
-    rng = np.random.default_rng(seed_seq)
-    X = rng.standard_normal((P, N))
-    y = np.where(rng.random(P) < 0.5, 1.0, -1.0)
-    if eps is not None and eps < 1.0:
-        w_star = np.where(rng.random(N) < 0.5, 1.0, -1.0)
-        fact = rng.random(P) < eps
-        y = np.where(fact, y, np.where(X @ w_star >= 0.0, 1.0, -1.0))
-    return X, y
 
 
 @njit(cache=True)
@@ -129,31 +112,7 @@ def capacity(X, y, kappa: float) -> int:
     return int(best)
 
 
-def capacities(N: int, kappa: float, instances: int, seed: int, rows: int | None = None,
-               eps: float | None = None):
-    """P_max of ``instances`` seeded instances at size N (``rows`` samples drawn per instance,
-    default 3N + 10: well above the spherical capacity 2N + O(sqrt(N)) that bounds P_max;
-    ``eps``: rules and facts, see ``draw_instance``)."""
-    rows = rows or 3 * N + 10
-    out = np.empty(instances, dtype=np.int64)
-    for k in range(instances):
-        X, y = draw_instance(N, rows, instance_seed(seed, N, k), eps)
-        out[k] = capacity(X, y, kappa)
-    return out
-
-
 def seconds_per_instance(N: int, alpha: float) -> float:
     """Rough one-core wall time of one enumeration: 2^(N-1) steps of ~(alpha N + 4) field updates
     at ~1 ns each (measured at N = 15..23 on the 2-core test machine, good to a factor of 2)."""
     return 2.0 ** (N - 1) * (alpha * N + 4.0) * 1.0e-9
-
-
-def brute_force_capacity(X, y, kappa: float) -> int:
-    """The same P_max by listing all 2^N weight vectors with numpy (test reference, N <= 12)."""
-    X = np.asarray(X, float)
-    P, N = X.shape
-    W = np.array(np.meshgrid(*[[-1.0, 1.0]] * N, indexing="ij")).reshape(N, -1).T
-    H = (W @ (np.asarray(y, float)[:, None] * X).T) / math.sqrt(N)  # 2^N x P
-    ok = H > kappa if kappa == 0.0 else H >= kappa
-    lead = np.where(ok.all(axis=1), P, np.argmin(ok, axis=1))
-    return int(lead.max())

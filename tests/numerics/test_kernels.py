@@ -360,6 +360,11 @@ COMPANION_DAMAGE = {
     "edited companion copy": (
         lambda e: _edit_companion(e / f"{LOOPS}.py"), f"{LOOPS}.py differs"),
 }
+# A truncated numba file recompiles its function (~5 s each for the companion): the fast suite
+# keeps the edited copy (the companion's own record and source check) and the truncated .nbi
+# and .nbc of the kernels' entry above (the same file check); the truncated companion files
+# run under -m slow.
+_COMPANION_SLOW = {"truncated companion .nbi", "truncated companion .nbc"}
 
 
 def _edit_companion(path: Path):
@@ -372,7 +377,8 @@ def _edit_companion(path: Path):
     os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
 
 
-@pytest.mark.parametrize("damage", list(COMPANION_DAMAGE))
+@pytest.mark.parametrize("damage", [pytest.param(d, marks=pytest.mark.slow) if d in _COMPANION_SLOW
+                                    else d for d in COMPANION_DAMAGE])
 def test_damaged_companion_is_rebuilt_and_reported_once(damage, warm_composition, tmp_path):
     cache = tmp_path / "cache"
     shutil.copytree(warm_composition[0], cache)

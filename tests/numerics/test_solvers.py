@@ -1,11 +1,8 @@
-"""Solvers, continuation and the root finder on problems with known answers."""
-import math
-
+"""Solvers and continuation on problems with known answers."""
 import numpy as np
 import pytest
 
 from memgenkit.numerics import api
-from memgenkit.numerics.boundary import find_root
 from memgenkit.numerics.solvers import anderson, fixed_point, hybrid, newton
 
 
@@ -74,17 +71,6 @@ def test_all_methods_agree_on_raf_gardner():
         assert r.converged, (m, r.status)
         assert r["q"] == pytest.approx(ref["q"], abs=1e-11)
         assert r["R"] == pytest.approx(ref["R"], abs=1e-11)
-
-
-def test_find_root_certified_bracket():
-    r = find_root(lambda x: x**3 - 2, 0.0, 3.0)
-    assert r.converged
-    assert r.bracket[0] <= 2 ** (1 / 3) <= r.bracket[1]
-    assert r.error < 1e-14
-    bad = find_root(lambda x: x**2 + 1, -1.0, 1.0)
-    assert not bad.converged and "no sign change" in bad.message
-    scanned = find_root(lambda x: math.cos(x), 0.0, 2 * math.pi, scan=10)
-    assert scanned.converged and scanned.value == pytest.approx(math.pi / 2)
 
 
 def test_continuation_both_directions_agree_and_track_capacity():

@@ -11,10 +11,21 @@ from memgenkit.theory import registry
 from memgenkit.theory.derivation import content_hash, from_srepr, load_json, to_srepr
 
 ROOT = Path(__file__).resolve().parents[2]
+# the cheapest model to derive, for the checks of the derive machinery (which names no model)
+MODEL = "hopfield-snr"
+STEM = registry.stem(MODEL)
 
 
+@pytest.mark.slow
 def test_derive_check_passes_on_committed_files(capsys):
-    """`memgen derive --check`: every model up to date (from its stamp when one holds)."""
+    """`memgen derive --check`: every model up to date (from its stamp when one holds).
+
+    Slow: without stamps (a fresh cache, or any change under theory/) this re-derives every
+    model, 30-50 s on two cores. CI runs the same check as `memgen derive --check` and
+    `memgen derive --check --force` before the tests; the fast suite keeps the machinery
+    (staleness caught, stamps, on one model), the stored hashes and step checks of every model
+    (test_stored_json_round_trips_and_hash_matches) and each generated module's hash
+    (tests/numerics/test_contract.py)."""
     assert main(["derive", "--check"]) == 0
     assert "up to date" in capsys.readouterr().out
 
@@ -32,8 +43,7 @@ def test_derive_check_detects_staleness(tmp_path, monkeypatch, capsys):
     certainly the ones read (a multi-model check runs in worker processes, which see the
     patch only under the 'fork' start method), and the in-process derivation is memoized,
     so the four checks cost one derivation (the cheapest model's)."""
-    name = "hopfield-snr"
-    stem = registry.stem(name)
+    name, stem = MODEL, STEM
     target, gen = tmp_path / "derivations", tmp_path / "generated"
     target.mkdir()
     gen.mkdir()
@@ -117,7 +127,9 @@ def test_registries_agree():
 
 
 def test_derive_check_stamp_follows_stored_files(tmp_path, monkeypatch):
-    """A stamp answers the check only while the stored files are the ones it was written for."""
+    """A stamp answers the check only while the stored files are the ones it was written for.
+    The cheapest model to derive, as in the staleness test (the in-process derivation is
+    memoized, so the two cost one derivation)."""
     monkeypatch.setenv("MEMGEN_CACHE_DIR", str(tmp_path / "cache"))
     calls = []
     real_build = derive_mod.build
@@ -126,18 +138,18 @@ def test_derive_check_stamp_follows_stored_files(tmp_path, monkeypatch):
         calls.append(model)
         return real_build(model)
     monkeypatch.setattr(derive_mod, "build", counting_build)
-    assert derive_mod.stale("raf-gardner") == [] and calls == ["raf-gardner"]
-    assert derive_mod.stale("raf-gardner") == [] and calls == ["raf-gardner"]  # from the stamp
-    assert derive_mod.stale("raf-gardner", force=True) == [] and len(calls) == 2
+    assert derive_mod.stale(MODEL) == [] and calls == [MODEL]
+    assert derive_mod.stale(MODEL) == [] and calls == [MODEL]  # from the stamp
+    assert derive_mod.stale(MODEL, force=True) == [] and len(calls) == 2
     target, gen = tmp_path / "derivations", tmp_path / "generated"
     target.mkdir(), gen.mkdir()
-    for src, dst in ((ROOT / "derivations" / "raf_gardner.json", target),
-                     (ROOT / "derivations" / "raf_gardner.md", target),
-                     (ROOT / "numerics" / "generated" / "raf_gardner.py", gen)):
+    for src, dst in ((ROOT / "derivations" / f"{STEM}.json", target),
+                     (ROOT / "derivations" / f"{STEM}.md", target),
+                     (ROOT / "numerics" / "generated" / f"{STEM}.py", gen)):
         (dst / src.name).write_text(src.read_text())
     monkeypatch.setattr(derive_mod, "DERIVATIONS_DIR", target)
     monkeypatch.setattr(derive_mod, "GENERATED_DIR", gen)
-    assert derive_mod.stale("raf-gardner") == []  # same bytes: the stamp still holds
-    md = target / "raf_gardner.md"
+    assert derive_mod.stale(MODEL) == []  # same bytes: the stamp still holds
+    md = target / f"{STEM}.md"
     md.write_text(md.read_text() + " ")
-    assert derive_mod.stale("raf-gardner") == [md] and len(calls) == 3  # re-derived
+    assert derive_mod.stale(MODEL) == [md] and len(calls) == 3  # re-derived

@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 
+from enumeration_reference import draw_instance
 from memgenkit.numerics.simulation import blocks as sb
-from memgenkit.numerics.simulation import enumeration as en
 
 RAF = ("ising", "margin", "rules-and-facts", "sign-teacher", "isotropic")
 RANDOM = ("ising", "margin", "random-labels", "isotropic")
@@ -45,13 +45,14 @@ def test_draws_are_seeded_bytes(names, values):
 
 @pytest.mark.parametrize("eps", [None, 0.0, 0.3, 1.0])
 def test_draws_are_those_of_the_enumeration_instances(eps):
-    """The label blocks consume the stream as enumeration.draw_instance does, so ising-gardner
-    and ising-raf keep their instances (and their verify tables) byte for byte."""
+    """The label blocks consume the stream as the plain-numpy draw_instance
+    (tests/enumeration_reference.py) does, so ising-gardner and ising-raf keep their instances
+    (and their verify tables) byte for byte."""
     names = RANDOM if eps is None else RAF
     b = sb.resolve(names)
     for k in range(5):
         X, y, _ = sb.draw(b, {"eps": eps}, 9, 37, sb.instance_seed(2, 9, k))
-        X0, y0 = en.draw_instance(9, 37, en.instance_seed(2, 9, k), eps)
+        X0, y0 = draw_instance(9, 37, sb.instance_seed(2, 9, k), eps)
         assert X.tobytes() == X0.tobytes() and y.tobytes() == y0.tobytes()
 
 

@@ -132,6 +132,8 @@ def test_theory_vs_simulation_heavy_tail():
     _theory_vs_sim(dict(n=400, d=4000, s=5, a=0.8), 10, 12)
 
 
+@pytest.mark.slow  # statistical, 10 s; fast: the noise and ridge limits of the theory
+# (tests/theory/models/test_composition.py) and theory vs simulation at sigma = lam = 0 above
 def test_noisy_and_ridge_simulation():
     """sigma = 0.05 at a = 1 (pinned features reached through chains of pinned ones: the
     least-squares weights of hard messages matter) and ridge at a = 2: every observable."""

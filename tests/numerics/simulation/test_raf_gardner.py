@@ -310,6 +310,8 @@ def _cover_ladders(Ns, n, R, seed):
     return out
 
 
+@pytest.mark.slow  # a calibration study (2000 Cover ladders); fast: the verdict on one ladder
+# (test_cover_ladder_passes) and the quick verify (tests/numerics/models/test_raf_gardner_verify.py)
 def test_median_se_and_verdict_calibrated_on_exact_cover_distribution():
     """Cover's exact capacity law (no LPs), default ladder and 60 instances: the
     normal-shape se of the median used by run_ladder matches the Monte Carlo sd of

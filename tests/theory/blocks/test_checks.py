@@ -52,10 +52,28 @@ def _assert_all(checks):
 
 
 # -- every block ------------------------------------------------------------------------------------
-@pytest.mark.parametrize("check", C.PRIOR_CHECKS, ids=lambda f: f.__name__)
-@pytest.mark.parametrize("name", PRIORS)
-def test_prior(name, check):
-    _assert_all(check(BLOCKS[name](), _rng(name, check.__name__)))
+# The sparse prior's moments (mpmath Gaussian averages of a kinked log Z, ~5 s a point): one
+# point in the fast suite, the check's default two under -m slow; same seed, same tolerance.
+FEWER = {("rademacher-bernoulli", "prior_moments"): {"points": 1}}
+
+
+def _prior_cases():
+    cases = []
+    for name in PRIORS:
+        for check in C.PRIOR_CHECKS:
+            fewer = FEWER.get((name, check.__name__))
+            if fewer:
+                cases.append(pytest.param(name, check, fewer, id=f"{name}-{check.__name__}-fast"))
+                cases.append(pytest.param(name, check, {}, id=f"{name}-{check.__name__}",
+                                          marks=pytest.mark.slow))
+            else:
+                cases.append(pytest.param(name, check, {}, id=f"{name}-{check.__name__}"))
+    return cases
+
+
+@pytest.mark.parametrize("name,check,kw", _prior_cases())
+def test_prior(name, check, kw):
+    _assert_all(check(BLOCKS[name](), _rng(name, check.__name__), **kw))
 
 
 @pytest.mark.parametrize("check", C.LABEL_CHECKS, ids=lambda f: f.__name__)

@@ -1,4 +1,8 @@
-"""Phase-boundary finder: bracketed root of a boundary condition, with its error reported."""
+"""Bracketed root of a scalar function by Brent's method, with its error reported.
+
+The one root finder of the numerics: declared boundaries (boundaries.py) and the models' own
+boundary conditions call :func:`find_root`. This module names no model.
+"""
 from __future__ import annotations
 
 import math
