@@ -107,6 +107,16 @@ Data model (``kind == "data"``)
     scale of a linear spectral statistic; measured over psi in [0.05, 3]: one standard
     deviation is at most about half of it).
 
+Predictor (``kind == "predictor"``: kernel ridge regression, theory/blocks/kernel_ridge.py)
+  * ``sample(rng)``: {K, Kx, y, lam, t, U}, a random integer-feature PSD kernel (possibly
+    singular), labels +-1, a ridge, a time and a rank-2 update.
+  * ``predictor_solve``: the exact predictor vs numpy's solve (relative 1e-10);
+    ``predictor_ridgeless``: sympy's limit lam -> 0+ of the predictor (symbolic lam) and the
+    ``ridgeless`` method vs numpy's pinv min-norm interpolant (1e-8); ``predictor_flow``: the
+    gradient-flow filter vs an RK4 integration of d alpha/dt = y - (K + lam) alpha (1e-7), and
+    t = inf, t = 200 equal the predictor (1e-9); ``predictor_woodbury``: the exact Woodbury
+    update vs the direct solve (identical rationals).
+
 Assembled models
   * ``model_kernels(derivation, call, inside, rng)``: every kernel of a stored derivation
     (``derivation.load_json``) against the mpmath evaluation of its stored expressions, at
