@@ -27,7 +27,7 @@ MODEL = ModelDeclaration(
         ParamSpec("ntk", 0, 1, kind="integer", optional=True,
                   description="with depth: 0 NNGP (default), 1 NTK"),
     ),
-    boundary="c",
+    boundary="c", blocks=("kernel-ridge",),
     cli_options=(
         CliOption("--exceptions", "exceptions", metavar="A>B,...",
                   help="trained exceptions, item A beats the higher item B, e.g. 6>4,9>5 (quote "

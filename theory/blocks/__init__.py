@@ -3,7 +3,8 @@
 ``base`` holds the contracts; one block per file under ``priors/``, ``channels/`` and
 ``readouts/`` (how a stored memory is read from its local field); label models in ``labels``;
 data models (isotropic inputs, random features) in ``data``; the sparse sample-feature graph in
-``graph`` and its Gaussian cavity messages in ``cavity``; ``assemble`` builds a free entropy from
+``graph`` and its Gaussian cavity messages in ``cavity``; the kernel-ridge predictor (closed
+form, ridgeless limit, gradient flow) in ``kernel_ridge``; ``assemble`` builds a free entropy from
 blocks, ``glm`` the zero-temperature free entropy of a generalized
 linear model (ERM) and its symbols; ``checks`` runs the same checks on every block (``BLOCKS``
 lists them).
@@ -17,6 +18,7 @@ from .channels.moreau import Moreau
 from .cavity import GaussianCavity
 from .data import Isotropic, RandomFeatures
 from .graph import BernoulliGraph
+from .kernel_ridge import KernelRidge
 from .labels import LabelNoise, RandomLabels, RulesAndFacts, SignTeacher
 from .priors.gaussian import Gaussian
 from .priors.ising import Ising
@@ -27,7 +29,8 @@ from .readouts.hebb_sign import HebbSign
 __all__ = ["Block", "Channel", "DataModel", "LabelModel", "Pairing", "Prior", "Margin",
            "LabelNoise", "RandomLabels", "RulesAndFacts", "SignTeacher", "Spherical", "Ising",
            "BLOCKS", "BayesPosterior", "Gaussian", "Isotropic", "Moreau", "RandomFeatures",
-           "RademacherBernoulli", "BernoulliGraph", "GaussianCavity", "HebbSign", "Readout"]
+           "RademacherBernoulli", "BernoulliGraph", "GaussianCavity", "HebbSign", "Readout",
+           "KernelRidge"]
 
 # Every block the generic checks run on, by name (a factory, so each check gets a fresh one).
 BLOCKS = {
@@ -50,4 +53,5 @@ BLOCKS = {
     "bernoulli-graph": BernoulliGraph,
     "gaussian-cavity": GaussianCavity,
     "hebb-sign": HebbSign,
+    "kernel-ridge": KernelRidge,
 }

@@ -31,8 +31,8 @@ import numpy as np
 
 
 class Block:
-    """One building block. ``kind`` is "prior", "channel", "labels", "data", "graph", "cavity" or
-    "readout"."""
+    """One building block. ``kind`` is "prior", "channel", "labels", "data", "graph", "cavity",
+    "readout" or "predictor"."""
 
     kind = ""
     name = ""

@@ -110,6 +110,15 @@ Data model (``kind == "data"``)
 Sparse graph (``kind == "graph"``) and cavity (``kind == "cavity"``): see
 ``graph_checks`` (generating-function identities, a sampled graph's degrees against the pmf,
 belief propagation on a sampled forest against exact linear algebra).
+Predictor (``kind == "predictor"``: kernel ridge regression, theory/blocks/kernel_ridge.py)
+  * ``sample(rng)``: {K, Kx, y, lam, t, U}, a random integer-feature PSD kernel (possibly
+    singular), labels +-1, a ridge, a time and a rank-2 update.
+  * ``predictor_solve``: the exact predictor vs numpy's solve (relative 1e-10);
+    ``predictor_ridgeless``: sympy's limit lam -> 0+ of the predictor (symbolic lam) and the
+    ``ridgeless`` method vs numpy's pinv min-norm interpolant (1e-8); ``predictor_flow``: the
+    gradient-flow filter vs an RK4 integration of d alpha/dt = y - (K + lam) alpha (1e-7), and
+    t = inf, t = 200 equal the predictor (1e-9); ``predictor_woodbury``: the exact Woodbury
+    update vs the direct solve (identical rationals).
 
 Assembled models
   * ``model_kernels(derivation, call, inside, rng)``: every kernel of a stored derivation
@@ -1154,6 +1163,87 @@ def model_kernels(derivation, call, inside, rng, points=1, dps=20, rtol=1e-9, at
     return out
 
 
+# -- predictor (``kind == "predictor"``): kernel ridge regression -----------------------------------
+def _relv(a, b):
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    return float(np.max(np.abs(a - b)) / max(np.max(np.abs(b)), 1))
+
+
+def _krr_instances(block, rng, count):
+    return [block.sample(rng) for _ in range(count)]
+
+
+def predictor_solve(block, rng, points=4, tol=1e-10) -> list[Check]:
+    """The exact predictor k(x,X)(K + lam I)^{-1} y vs numpy's brute-force solve."""
+    worst = 0.0
+    for v in _krr_instances(block, rng, points):
+        f = np.array(block.predict(v["Kx"], v["K"], v["y"], v["lam"]), dtype=float).ravel()
+        K, Kx, y = (block.to_numpy(v[k]) for k in ("K", "Kx", "y"))
+        ref = Kx @ np.linalg.solve(K + float(v["lam"]) * np.eye(len(K)), y).ravel()
+        worst = max(worst, _relv(f, ref))
+    return [Check("numeric", worst < tol, f"{_who(block)}: exact predictor vs numpy solve at "
+                  f"{points} random PSD instances", worst)]
+
+
+def predictor_ridgeless(block, rng, points=4, tol=1e-8) -> list[Check]:
+    """lam -> 0+ of the exact predictor (symbolic lam, sympy limit) equals numpy's pinv min-norm
+    interpolant, also on singular kernels."""
+    lam_ = sp.Symbol("lam_", positive=True)
+    worst = 0.0
+    for v in _krr_instances(block, rng, points):
+        f = block.predict(v["Kx"], v["K"], v["y"], lam_)
+        lim = np.array([float(sp.limit(sp.cancel(e), lam_, 0, "+")) for e in f])
+        mn = np.array(block.ridgeless(v["Kx"], v["K"], v["y"]), dtype=float).ravel()
+        K, Kx, y = (block.to_numpy(v[k]) for k in ("K", "Kx", "y"))
+        ref = (Kx @ np.linalg.pinv(K) @ y).ravel()
+        worst = max(worst, _relv(lim, ref), _relv(mn, ref))
+    return [Check("numeric", worst < tol, f"{_who(block)}: lam -> 0+ of the predictor and the "
+                  f"ridgeless method vs numpy pinv, {points} instances", worst)]
+
+
+def predictor_flow(block, rng, points=3, tol=1e-9) -> list[Check]:
+    """Gradient flow: the spectral filter at finite t vs an independent RK4 integration of the
+    flow of the dual coefficients, and t -> oo (t = inf and t = 200) equals the predictor."""
+    worst_t = worst_inf = 0.0
+    for v in _krr_instances(block, rng, points):
+        K, Kx, y = (block.to_numpy(v[k]) for k in ("K", "Kx", "y"))
+        lam_, t_ = float(v["lam"]), float(v["t"])
+        # reference: integrate d alpha/dt = y - (K + lam) alpha with RK4, alpha(0) = 0
+        A = K + lam_ * np.eye(len(K))
+        alpha, steps = np.zeros(len(K)), 4000
+        dt = t_ / steps
+        for _ in range(steps):
+            k1 = y.ravel() - A @ alpha
+            k2 = y.ravel() - A @ (alpha + dt / 2 * k1)
+            k3 = y.ravel() - A @ (alpha + dt / 2 * k2)
+            k4 = y.ravel() - A @ (alpha + dt * k3)
+            alpha = alpha + dt / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
+        f_t = np.array(block.flow(v["Kx"], v["K"], v["y"], v["lam"], v["t"]), dtype=float)
+        worst_t = max(worst_t, _relv(f_t, Kx @ alpha))
+        exact = np.array(block.predict(v["Kx"], v["K"], v["y"], v["lam"]), dtype=float).ravel()
+        for tt in (mp.inf, 200):
+            f_inf = np.array(block.flow(v["Kx"], v["K"], v["y"], v["lam"], tt), dtype=float)
+            worst_inf = max(worst_inf, _relv(f_inf, exact))
+    return [Check("numeric", worst_t < 1e-7, f"{_who(block)}: gradient flow vs RK4 integration "
+                  f"of d alpha/dt = y - (K + lam) alpha, {points} instances", worst_t),
+            Check("numeric", worst_inf < tol, f"{_who(block)}: gradient flow at t = inf and "
+                  "t = 200 equals the exact predictor", worst_inf)]
+
+
+def predictor_woodbury(block, rng, points=4) -> list[Check]:
+    """Woodbury (A + U U^T)^{-1} b vs the exact direct solve (rationals: must be identical)."""
+    bad = 0
+    for v in _krr_instances(block, rng, points):
+        A = v["K"] + v["lam"] * sp.eye(v["K"].rows)
+        direct = (A + v["U"] * v["U"].T).LUsolve(v["y"])
+        bad += sum(1 for e in block.woodbury(A, v["U"], v["y"]) - direct if sp.simplify(e) != 0)
+    return [Check("symbolic", bad == 0, f"{_who(block)}: exact Woodbury update vs direct solve, "
+                  f"{points} instances ({bad} entries differ)")]
+
+
+PREDICTOR_CHECKS = (predictor_solve, predictor_ridgeless, predictor_flow, predictor_woodbury)
+
+
 # -- runner ---------------------------------------------------------------------------------------
 PRIOR_CHECKS = (prior_moments, prior_pairing, prior_normalization, prior_ensemble)
 LABEL_CHECKS = (labels_normalized, labels_symmetry, labels_sampling)
@@ -1186,6 +1276,8 @@ def checks_for(block):
         return CAVITY_CHECKS
     if kind == "readout":
         return READOUT_CHECKS
+    if kind == "predictor":
+        return PREDICTOR_CHECKS
     raise BlockContractError(f"block {getattr(block, 'name', block)!r}: unknown kind {kind!r}")
 
 

@@ -25,10 +25,12 @@ import random
 import mpmath as mp
 import sympy as sp
 
+from ..blocks.kernel_ridge import KernelRidge
 from ..derivation import Check, Derivation, Parameter
 from ..evaluate import check_symbolic
 
 MODEL = "ti-krr"
+KRR = KernelRidge()  # the predictor, its ridgeless limit and gradient flow (theory/blocks)
 
 n = sp.Symbol("n", positive=True, integer=True)
 c = sp.Symbol("c", nonnegative=True)
@@ -75,26 +77,29 @@ def _dm_solve(M, b):
     return dM.lu_solve(db).to_Matrix()
 
 
+def _gram(nn, exceptions, kernel):
+    """(K, Kx, y): training Gram matrix, rows k(x, X) of every ordered pair, labels."""
+    tr = training_set(nn, exceptions)
+    X = [p for p, _ in tr]
+    P = ordered_pairs(nn)
+    return (sp.Matrix(len(X), len(X), lambda a, b: kernel(X[a], X[b])),
+            sp.Matrix(len(P), len(X), lambda a, b: kernel(P[a], X[b])),
+            sp.Matrix([v for _, v in tr]))
+
+
 def explicit_krr(nn, exceptions, cc, ll, kdd=0, kernel=None, domain=False):
-    """Margins of every ordered pair from the explicit (K + lam I)^{-1} (exact sympy).
+    """Margins of every ordered pair from the explicit (K + lam I)^{-1} (exact sympy, the
+    kernel-ridge block).
 
     ``domain=True``: a DomainMatrix column over QQ(symbols) in the order of ``ordered_pairs``
     (fast exact comparison of rational functions)."""
-    from sympy.polys.matrices import DomainMatrix
     kernel = kernel or (lambda p, q: pair_kernel(p, q, cc, kdd))
-    tr = training_set(nn, exceptions)
-    X = [p for p, _ in tr]
-    y = sp.Matrix([v for _, v in tr])
-    M = sp.Matrix(len(X), len(X), lambda a, b: kernel(X[a], X[b])) + ll * sp.eye(len(X))
-    dM = DomainMatrix.from_Matrix(M).to_field()
-    alpha = dM.lu_solve(DomainMatrix.from_Matrix(y).convert_to(dM.domain))
-    P = ordered_pairs(nn)
-    Kx = DomainMatrix.from_Matrix(sp.Matrix(len(P), len(X), lambda a, b: kernel(P[a], X[b])))
-    f = Kx.convert_to(dM.domain) * alpha
+    K, Kx, y = _gram(nn, exceptions, kernel)
+    f = KRR.predict(Kx, K, y, ll, domain=True)
     if domain:
         return f
     fm = f.to_Matrix()
-    return {p: fm[k] for k, p in enumerate(P)}
+    return {p: fm[k] for k, p in enumerate(ordered_pairs(nn))}
 
 
 def ordered_pairs(nn):
@@ -433,6 +438,15 @@ def _derive_green(d, rng):
              "margin f(i, j), i < j, of plain TI (no exception), mu > 0")
 
 
+def U_of(nn, exc):
+    """U = [e_a - e_b per exception] (n x E): L = L_0 + U U^T, s = s0 + U 1."""
+    U = sp.zeros(nn, len(exc))
+    for e, (a, b) in enumerate(exc):
+        U[a - 1, e] = 1
+        U[b - 1, e] = -1
+    return U
+
+
 def _derive_exceptions(d, rng):
     """Sherman-Morrison for one exception, Woodbury for several (exact checks)."""
     def woodbury(nn, exc, mm):
@@ -440,10 +454,7 @@ def _derive_exceptions(d, rng):
         G = Lm.inv()
         s0 = net_wins(nn, [])
         r0 = G * s0
-        U = sp.zeros(nn, len(exc))
-        for e, (a, b) in enumerate(exc):
-            U[a - 1, e] = 1
-            U[b - 1, e] = -1
+        U = U_of(nn, exc)
         M = sp.eye(len(exc)) + U.T * G * U
         return r0 + G * U * M.inv() * (sp.ones(len(exc), 1) - U.T * r0)
 
@@ -485,13 +496,18 @@ def _derive_exceptions(d, rng):
         r = woodbury(nn, exc, mm)
         direct = _dm_solve(laplacian(nn, exc) + mm * sp.eye(nn), net_wins(nn, exc))
         worst = max(worst, max(abs(v) for v in (r - direct)))
+        # the block's general Woodbury update, (L0 + mu + U U^T)^{-1} (s0 + U 1), agrees too
+        gen = KRR.woodbury(laplacian(nn, []) + mm * sp.eye(nn), U_of(nn, exc),
+                           net_wins(nn, []) + U_of(nn, exc) * sp.ones(len(exc), 1))
+        worst = max(worst, max(abs(v) for v in (gen - direct)))
         count += 1
     d.step("several exceptions: Woodbury",
            "With U = [e_a - e_b per exception], s = s0 + U 1 and L = L_0 + U U^T: r = r0 + G U "
            "(I + U^T G U)^{-1} (1 - U^T r0). Only the columns of G at 1, n and the exception "
            "endpoints are needed: O(n E + E^3) for all items.",
-           [Check("numeric", worst == 0, f"exact rational Woodbury vs direct solve at {count} "
-                  "random (n, exceptions, mu)", float(worst))],
+           [Check("numeric", worst == 0, f"exact rational Woodbury (this form and the kernel-ridge "
+                  f"block's general one) vs direct solve at {count} random (n, exceptions, mu)",
+                  float(worst))],
            r=_woodbury_expression())
 
 
@@ -514,6 +530,16 @@ def _derive_limits(d):
               check_symbolic(b_then_a - d_r, "c -> 0 then lam -> 0: training margin = r_i - r_j"),
               Check("symbolic", sp.simplify(a_then_b - b_then_a) != 0,
                     "the two orders differ (they agree only if the pair is fitted, y = r_i - r_j)")]
+    # c = 0, lam -> 0: the explicit min-norm interpolant k(x,X) K^+ y is r_i - r_j, r = L^+ s
+    for nn, exc in [(4, []), (5, [(4, 2)]), (6, [(5, 2), (6, 3)])]:
+        K, Kx, y = _gram(nn, exc, lambda p, q: pair_kernel(p, q, 0))
+        f = KRR.ridgeless(Kx, K, y)
+        r = laplacian(nn, exc).pinv() * net_wins(nn, exc)
+        ok = all(sp.simplify(f[k] - (r[a - 1] - r[b - 1])) == 0
+                 for k, (a, b) in enumerate(ordered_pairs(nn)))
+        checks.append(Check("symbolic", ok, f"c = 0, n={nn}, exceptions={exc}: the explicit "
+                            "min-norm interpolant k(x,X) K^+ y equals r_i - r_j, r = L^+ s, on "
+                            "every ordered pair"))
     # Strong ridge: r = s/mu - L s/mu^2 + O(mu^-3).
     L_, s_ = sp.symbols("L s", commutative=False)
     d.step("ridgeless and strong-ridge limits",
@@ -564,16 +590,8 @@ def _derive_gradient_flow(d, rng):
             ll = mp.mpf(rng.randint(0, 10)) / 10
             tt = mp.mpf(rng.randint(1, 40)) / 10
             tr = training_set(nn, exc)
-            X = [p for p, _ in tr]
-            y = mp.matrix([v for _, v in tr])
-            Km = mp.matrix(len(X), len(X))
-            for a_ in range(len(X)):
-                for b_ in range(len(X)):
-                    Km[a_, b_] = mp.mpf(pair_kernel(X[a_], X[b_], sp.Rational(ck, 10)))
-            A = Km + ll * mp.eye(len(X))
-            E, Q = mp.eighe(A)
-            filt = mp.diag([(1 - mp.exp(-e * tt)) / e for e in E])
-            alpha = Q * filt * Q.T * y
+            K, Kx, y = _gram(nn, exc, lambda p, q, k=sp.Rational(ck, 10): pair_kernel(p, q, k))
+            f_flow = KRR.flow(Kx, K, y, ll, tt)
             mmu = 2 * (cc + ll) / (1 - cc)
             Lm = mp.matrix(laplacian(nn, exc).tolist()) + mmu * mp.eye(nn)
             El, Ql = mp.eighe(Lm)
@@ -594,19 +612,13 @@ def _derive_gradient_flow(d, rng):
             q_vec = Q0 * mp.matrix([Ffilt(cc + (1 - cc) * E0[k] / 2) * cp[k] for k in range(nn)])
             fcyc = Ffilt(cc)
             trained = dict(tr)
-            for a_ in range(1, nn + 1):
-                for b_ in range(1, nn + 1):
-                    if a_ == b_:
-                        continue
-                    kx = [mp.mpf(pair_kernel((a_, b_), q, sp.Rational(ck, 10)))
-                          for q in X]
-                    f_ex = sum(kx[m] * alpha[m] for m in range(len(X)))
-                    if (a_, b_) in trained:
-                        dp = p_vec[a_ - 1] - p_vec[b_ - 1]
-                        f_red = q_vec[a_ - 1] - q_vec[b_ - 1] + fcyc * (trained[(a_, b_)] - dp)
-                        worst_tr = max(worst_tr, abs(f_ex - f_red))
-                    else:
-                        worst = max(worst, abs(f_ex - (r[a_ - 1] - r[b_ - 1])))
+            for (a_, b_), f_ex in zip(ordered_pairs(nn), f_flow):
+                if (a_, b_) in trained:
+                    dp = p_vec[a_ - 1] - p_vec[b_ - 1]
+                    f_red = q_vec[a_ - 1] - q_vec[b_ - 1] + fcyc * (trained[(a_, b_)] - dp)
+                    worst_tr = max(worst_tr, abs(f_ex - f_red))
+                else:
+                    worst = max(worst, abs(f_ex - (r[a_ - 1] - r[b_ - 1])))
     checks.append(Check("numeric", worst < 1e-25, "explicit-kernel gradient flow vs the reduced "
                         "formula on every untrained pair, 4 random (n, exception, c, lam, t) "
                         "(30 digits)", float(worst)))

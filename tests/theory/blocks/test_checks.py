@@ -16,6 +16,7 @@ from memgenkit.theory import registry
 from memgenkit.theory.blocks import BLOCKS
 from memgenkit.theory.blocks import checks as C
 from memgenkit.theory.blocks.base import Pairing
+from memgenkit.theory.blocks.kernel_ridge import KernelRidge
 from memgenkit.theory.blocks.labels import SignTeacher
 from memgenkit.theory.blocks.priors.rademacher_bernoulli import RademacherBernoulli, rho
 from memgenkit.theory.blocks.symbols import q, qhat, z
@@ -39,6 +40,7 @@ CHANNELS = [n for n in BLOCKS if _kind(n) == "channel"]
 DATA = [n for n in BLOCKS if _kind(n) == "data"]
 GRAPHS = [n for n in BLOCKS if _kind(n) in ("graph", "cavity")]
 READOUTS = [n for n in BLOCKS if _kind(n) == "readout"]
+PREDICTORS = [n for n in BLOCKS if _kind(n) == "predictor"]
 
 # A block expression with a symbol the block does not declare is a contract failure here, not a
 # warning (the symbol would be checked at one fixed value only).
@@ -101,6 +103,25 @@ def test_channel(name, labels, check):
     checks = check(BLOCKS[name](), BLOCKS[labels](), _rng(name, labels, check.__name__))
     _assert_applies(checks, name, check)
     _assert_all(checks)
+
+
+@pytest.mark.parametrize("check", C.PREDICTOR_CHECKS, ids=lambda f: f.__name__)
+@pytest.mark.parametrize("name", PREDICTORS)
+def test_predictor(name, check):
+    checks = check(BLOCKS[name](), _rng(name, check.__name__))
+    assert checks, (name, check.__name__)
+    _assert_all(checks)
+
+
+class _BrokenRidge(KernelRidge):
+    """Forgets the ridge in the predictor: the generic check must reject it."""
+
+    def predict(self, Kx, K, y, lam, domain=False):
+        return super().predict(Kx, K, y, 0 * lam + 1, domain)
+
+
+def test_predictor_check_rejects_a_wrong_predictor():
+    assert C.failures(C.predictor_solve(_BrokenRidge(), _rng("broken-ridge")))
 
 
 @pytest.mark.parametrize("check", C.CHANNEL_OWN_CHECKS, ids=lambda f: f.__name__)
@@ -173,7 +194,7 @@ def test_every_block_has_checks():
     for name, factory in BLOCKS.items():
         block = factory()
         assert block.kind in ("prior", "labels", "channel", "data", "graph", "cavity",
-                              "readout"), name
+                              "readout", "predictor"), name
         assert C.checks_for(block), name
 
 
