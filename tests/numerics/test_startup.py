@@ -25,10 +25,12 @@ print(json.dumps({"rc": rc, "modules": sorted(sys.modules)}))
 @pytest.mark.parametrize("argv", [
     ["raf-gardner", "--set", "alpha=1.5", "eps=0.3"],
     ["raf-erm", "--set", "alpha=2", "eps=0.2", "lam=0.1", "loss=hinge"],
+    ["raf-erm", "--set", "alpha=2", "eps=0.2", "lam=0.1", "loss=logistic"],
+    ["hopfield-ags", "--set", "alpha=0.05"],
     ["ti-krr", "--set", "n=8", "c=0.3", "lam=0.1"],
     ["raf-bayes", "--set", "alpha=2", "eps=0.2"],
     ["raf-rf", "--set", "alpha=2", "psi=3", "eps=0.2", "lam=0.1"],
-], ids=lambda a: a[0])
+], ids=lambda a: "-".join([a[0]] + [x for x in a if x.startswith("loss=")]))
 def test_solve_imports_no_heavy_package(argv):
     p = subprocess.run([sys.executable, "-c", PROBE, "solve", *argv], capture_output=True,
                        text=True)
