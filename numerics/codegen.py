@@ -139,6 +139,31 @@ def _special_imports(d) -> list[str]:
     return [f"from {m} import {', '.join(sorted(n))}" for m, n in names.items()]
 
 
+def _tables_source(d) -> list[str]:
+    """``TABLES = {name: (columns, {key: values})}`` from the derivation's tables, each entry
+    evaluated to 30 digits and written as the nearest float64 (``repr`` round-trips it). A plain
+    literal: numerics/kernels.py reads it from the source without running the module. Nothing
+    when the derivation has no table."""
+    if not d.get("tables"):
+        return []
+    out = ["# name: (columns, {key: values}); constants of the derivation, nearest float64",
+           "TABLES = {"]
+    for t in d["tables"]:
+        out.append(f"    {t['name']!r}: ({tuple(t['columns'])!r}, {{")
+        for key, vals in t["rows"].items():
+            nums = []
+            for v in vals:
+                x = sp.N(v, 30)
+                if not x.is_Float and not x.is_zero:
+                    raise ValueError(f"table {t['name']!r}, row {key!r}: {v} does not evaluate "
+                                     "to a real number")
+                nums.append(repr(float(x)))  # sympy rounds a Float to the nearest double
+            out.append(f"        {key!r}: ({', '.join(nums)},),")
+        out.append("    }),")
+    out.append("}")
+    return out
+
+
 def generate_module(derivation_json: str, stem: str, kind: str | None = None,
                     roles: tuple = ()) -> str:
     """Source text of the kernel module for one stored derivation (deterministic).
@@ -169,6 +194,7 @@ def generate_module(derivation_json: str, stem: str, kind: str | None = None,
     if d["metadata"].get("pairing"):
         # theta_i is updated from the stationarity equation pairing[i] (theory/free_entropy.py)
         out.append(f"PAIRING = {tuple(d['metadata']['pairing'])!r}")
+    out += _tables_source(d)
     out.append("KERNELS = {")
     for k in d["kernels"]:
         out.append(f"    {k['name']!r}: ({tuple(s.name for s in k['inputs'])!r}, "

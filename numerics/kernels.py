@@ -120,6 +120,26 @@ def generated_path(stem: str) -> Path:
     return _SOURCES.get(stem, GENERATED_DIR / f"{stem}.py")
 
 
+def tables(stem: str) -> dict:
+    """The constant tables of ``stem``'s generated module (``TABLES``, written by codegen from
+    the derivation's tables: {name: (columns, {key: values})}), read from the committed source as
+    a literal: nothing is executed or compiled, so a model reads its constants without loading
+    its kernels. {} when the module has none."""
+    path = _source_path(stem)
+    st = path.stat()  # in the memo key: a regenerated module is read again
+    return _tables(path, st.st_mtime_ns, st.st_size)
+
+
+@lru_cache(maxsize=None)
+def _tables(path: Path, mtime_ns: int, size: int) -> dict:
+    import ast
+    for node in ast.parse(path.read_bytes(), str(path)).body:
+        if isinstance(node, ast.Assign) and [getattr(t, "id", None) for t in node.targets] == \
+                ["TABLES"]:
+            return ast.literal_eval(node.value)
+    return {}
+
+
 def _source_path(stem: str) -> Path:
     path = generated_path(stem)
     if not path.exists():

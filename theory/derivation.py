@@ -10,6 +10,11 @@ kernel has inputs (the unknowns handed in as a vector ``x``) and the model's par
 ``p`` in the order of ``Derivation.parameters``). Quadrature hints (center, scale) tell the
 generated code where an integrand varies on a short scale (scale > 0) or has a kink (scale 0).
 
+A derivation may also end with *tables* of constants the numerical layer reads as plain numbers
+(``Derivation.table``): named rows of real numbers, each a closed form or a high-precision
+``Float`` (quadrature done here, in the theory, with its check in a step). Codegen evaluates every
+entry to 30 digits and writes the nearest float64 (numerics/codegen.py, ``TABLES``).
+
 Serialization: expressions are stored as sympy ``srepr`` strings, which round-trip exactly; the
 content hash is the SHA-256 of the canonical JSON of everything except the hash itself.
 """
@@ -88,6 +93,21 @@ class Kernel:
 
 
 @dataclass
+class Table:
+    """Named rows of constants: ``rows[key]`` holds one real number per entry of ``columns``."""
+
+    name: str
+    columns: list[str]
+    rows: dict[str, list[Any]]
+    description: str = ""
+
+    def to_dict(self):
+        return {"name": self.name, "description": self.description,
+                "columns": list(self.columns),
+                "rows": {k: [to_srepr(v) for v in vals] for k, vals in self.rows.items()}}
+
+
+@dataclass
 class Parameter:
     """A model parameter with its allowed range; ``lower``/``upper`` may be None (unbounded)."""
 
@@ -118,6 +138,7 @@ class Derivation:
     order_parameters: list[sp.Symbol]
     steps: list[Step] = field(default_factory=list)
     kernels: list[Kernel] = field(default_factory=list)
+    tables: list[Table] = field(default_factory=list)
     metadata: dict[str, Any] = field(default_factory=dict)
 
     def step(self, name, description, checks=(), **expressions):
@@ -133,7 +154,31 @@ class Derivation:
         """Declare a compiled function; ``hints`` are (center, scale) pairs for its quadrature."""
         self.kernels.append(Kernel(name, list(inputs), list(outputs), description, list(hints)))
 
+    def table(self, name, columns, rows, description=""):
+        """Declare a table of constants for the numerical layer: ``rows`` maps a key to one real
+        number per column, each a closed form or a ``Float`` (no unevaluated integral: the
+        theory evaluates, and checks, what has no closed form)."""
+        columns = list(columns)
+        clean = {}
+        for key, vals in rows.items():
+            vals = [sp.sympify(v) for v in vals]
+            if len(vals) != len(columns):
+                raise ValueError(f"table {name!r}, row {key!r}: {len(vals)} values for "
+                                 f"{len(columns)} columns")
+            for v in vals:
+                if not v.is_number or v.has(sp.Integral) or not v.is_real:
+                    raise ValueError(f"table {name!r}, row {key!r}: {v} is not a real number in "
+                                     "closed form")
+            clean[str(key)] = vals
+        self.tables.append(Table(name, columns, clean, description))
+
     def content(self) -> dict:
+        out = self._content()
+        if self.tables:  # only derivations with tables carry the key (the others' hashes stay)
+            out["tables"] = [t.to_dict() for t in self.tables]
+        return out
+
+    def _content(self) -> dict:
         return {
             "format": FORMAT_VERSION,
             "model": self.model,
@@ -179,6 +224,15 @@ class Derivation:
             for n, e in k.outputs:
                 name = n.replace("_", r"\_")
                 lines += [f"$$ \\mathrm{{{name}}} = {sp.latex(e)} $$", ""]
+        if self.tables:
+            lines += ["## Tables", ""]
+        for t in self.tables:
+            lines += [f"### `{t.name}`", "", t.description, "",
+                      "| | " + " | ".join(t.columns) + " |",
+                      "|---" * (len(t.columns) + 1) + "|"]
+            for key, vals in t.rows.items():
+                lines.append(f"| {key} | " + " | ".join(f"${sp.latex(v)}$" for v in vals) + " |")
+            lines.append("")
         return "\n".join(lines) + "\n"
 
 
@@ -201,6 +255,9 @@ def load_json(text: str) -> dict:
          "hints": [(from_srepr(c), from_srepr(s)) for c, s in k["hints"]]}
         for k in raw["kernels"]
     ]
+    out["tables"] = [dict(t, rows={k: [from_srepr(v) for v in vals]
+                                   for k, vals in t["rows"].items()})
+                     for t in raw.get("tables", [])]
     out["steps"] = [dict(s, expressions={n: from_srepr(e) for n, e in s["expressions"].items()})
                     for s in raw["steps"]]
     return out

@@ -1,33 +1,32 @@
 """Gaussian coefficients of a random-feature activation (raf-erm, raf-rf and their simulations).
 
-Shared by models and simulation (see numerics/common/__init__.py).
+Shared by models and simulation (see numerics/common/__init__.py). The numbers are not typed
+here: they are the table "activations" of the model's derivation (theory/blocks/data.py,
+``activation_table``: closed forms, tanh by 30-digit quadrature, checked there), which codegen
+writes into the generated module as the nearest float64 (``TABLES``); numerics/kernels.py reads
+that literal from the committed source without loading the kernels.
 """
 from __future__ import annotations
 
-import math
-
-import numpy as np
-
+from .. import kernels
 from ..errors import ParameterError
 
+TABLE = "activations"
+COLUMNS = ("mu0", "mu1", "mustar")
 
-def activation_coefficients(name: str) -> tuple[float, float, float]:
-    """(mu0, mu1, mustar) of a random-feature activation on z ~ N(0, 1)."""
-    if name == "linear":
-        return 0.0, 1.0, 0.0
-    if name == "sign":
-        return 0.0, math.sqrt(2 / math.pi), math.sqrt(1 - 2 / math.pi)
-    if name == "relu":
-        mu0, mu1 = 1 / math.sqrt(2 * math.pi), 0.5
-        return mu0, mu1, math.sqrt(0.5 - mu0**2 - mu1**2)
-    if name == "erf":
-        mu1 = 2 / math.sqrt(3 * math.pi)
-        second = 2 / math.pi * math.asin(2 / 3)
-        return 0.0, mu1, math.sqrt(second - mu1**2)
-    if name == "tanh":
-        x, w = np.polynomial.hermite_e.hermegauss(200)
-        w = w / w.sum()
-        s = np.tanh(x)
-        mu1 = float(w @ (x * s))
-        return 0.0, mu1, math.sqrt(float(w @ s**2) - mu1**2)
-    raise ParameterError("activation", name, "activation in {sign, relu, erf, tanh, linear}")
+
+def activation_table(stem: str) -> dict[str, tuple[float, float, float]]:
+    """{name: (mu0, mu1, mustar)} of the generated module ``stem`` (its derivation's table)."""
+    columns, rows = kernels.tables(stem)[TABLE]
+    idx = [columns.index(c) for c in COLUMNS]
+    return {name: tuple(float(vals[i]) for i in idx) for name, vals in rows.items()}
+
+
+def activation_coefficients(name: str, stem: str) -> tuple[float, float, float]:
+    """(mu0, mu1, mustar) of a random-feature activation on z ~ N(0, 1): mu0 = E s(z), mu1 =
+    E z s(z), mustar^2 = E s^2 - mu0^2 - mu1^2, as derived for the model whose generated module
+    is ``stem``."""
+    table = activation_table(stem)
+    if name not in table:
+        raise ParameterError("activation", name, "activation in {" + ", ".join(table) + "}")
+    return table[name]

@@ -49,13 +49,14 @@ def q_bound(params) -> float:
     return 2.0 * params["alpha"] * params["mu1"] ** 2 * ell0 / params["lam"]
 
 
-def apply_activation(params: dict):
-    """Pop ``activation`` from params (in place) and set (mu1, mustar) to its coefficients;
-    returns the activation name or None. (mu1, mustar) may come along only when they are the
-    activation's own (a result's params fed back in); anything else is ambiguous."""
+def apply_activation(params: dict, stem: str):
+    """Pop ``activation`` from params (in place) and set (mu1, mustar) to its coefficients in the
+    table of the generated module ``stem`` (the model's derivation); returns the activation name
+    or None. (mu1, mustar) may come along only when they are the activation's own (a result's
+    params fed back in); anything else is ambiguous."""
     act = params.pop("activation", None)
     if act is not None:
-        _, mu1, mus = activation_coefficients(str(act))
+        _, mu1, mus = activation_coefficients(str(act), stem)
         if any(k in params and float(params[k]) != v for k, v in (("mu1", mu1),
                                                                   ("mustar", mus))):
             raise InputError("give either activation or (mu1, mustar), not both")
@@ -73,7 +74,7 @@ class RafErm(GlmModel):
         if act is not None:
             act = self.check_given({"activation": act})["activation"]
             params["activation"] = act
-            apply_activation(params)  # pops it; sets (mu1, mustar)
+            apply_activation(params, self.stem)  # pops it; sets (mu1, mustar)
         out = super().validate(params)
         if act is not None:
             out["activation"] = act

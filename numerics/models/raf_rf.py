@@ -32,7 +32,7 @@ class RafRf(GlmModel):
         if act is not None:
             act = self.check_given({"activation": act})["activation"]
             params["activation"] = act
-            apply_activation(params)
+            apply_activation(params, self.stem)
         out = super().validate(params)
         out.pop("loss", None)
         if act is not None:

@@ -31,6 +31,7 @@ from . import raf_erm as erm
 DEFAULT_LADDER = (100, 200, 400)
 QUICK_LADDER = (50, 100, 200)
 ACTIVATIONS = ("linear", "sign", "relu", "erf", "tanh")
+STEM = "raf_rf"  # the generated module whose derivation holds the activation table
 
 
 def check_activation(params):
@@ -78,7 +79,7 @@ def fit(params, Z, y):
 
 def measure_instance(params, N, seed, n_test_factor=4) -> dict:
     act = check_activation(params)
-    mu0, mu1, _ = activation_coefficients(act)
+    mu0, mu1, _ = activation_coefficients(act, STEM)
     X, y, fact, w_star = erm.sample(N, params["alpha"], params["eps"], seed)
     ss = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
     rng_f, rng_t = (np.random.default_rng(c) for c in ss.spawn(2))

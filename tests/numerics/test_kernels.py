@@ -398,3 +398,29 @@ def test_damaged_companion_is_rebuilt_and_reported_once(damage, warm_composition
     committed = (Path(kernels.__file__).parent / "models" / "composition_cavity_loops.py"
                  ).read_bytes()
     assert copy.endswith(committed) and copy.count(b"\n") == committed.count(b"\n") + 1
+
+
+def test_tables_are_read_from_the_generated_source_as_nearest_floats(tmp_path, monkeypatch):
+    """codegen writes a derivation's tables as a literal (each entry the float64 nearest its
+    30-digit value: 1/10 must read 0.1, which truncation of the binary expansion would miss),
+    and ``kernels.tables`` reads it back without running the module (its source is made to
+    fail if executed)."""
+    import math
+
+    import sympy as sp
+
+    from memgenkit.numerics import codegen
+    from memgenkit.theory.derivation import Derivation
+    d = Derivation(model="tbl", title="tbl", conventions="", parameters=[], order_parameters=[])
+    d.table("consts", ["a", "b"], {"one": [sp.Rational(1, 10), sp.sqrt(2)],
+                                   "two": [0, sp.Float("3.14159265358979323846264338328", 30)]})
+    source = codegen.generate_module(d.to_json(), "tbl")
+    path = tmp_path / "tbl.py"
+    path.write_text("raise RuntimeError('executed')\n" + source)
+    monkeypatch.setitem(kernels._SOURCES, "tbl", path)
+    columns, rows = kernels.tables("tbl")["consts"]
+    assert columns == ("a", "b")
+    assert rows == {"one": (0.1, math.sqrt(2)), "two": (0.0, math.pi)}
+    no_tables = Derivation(model="none", title="none", conventions="", parameters=[],
+                           order_parameters=[])
+    assert "TABLES" not in codegen.generate_module(no_tables.to_json(), "none")

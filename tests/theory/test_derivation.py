@@ -153,3 +153,23 @@ def test_derive_check_stamp_follows_stored_files(tmp_path, monkeypatch):
     md = target / f"{STEM}.md"
     md.write_text(md.read_text() + " ")
     assert derive_mod.stale(MODEL) == [md] and len(calls) == 3  # re-derived
+
+
+def test_tables_are_checked_stored_and_optional():
+    """A table accepts closed forms and Floats, refuses what is not a real number in closed form
+    (an unevaluated integral, a symbol, a complex number, a wrong row length), round-trips
+    through the JSON exactly, and a derivation without tables has no "tables" key (so adding
+    the feature changed no other model's hash)."""
+    from memgenkit.theory.derivation import Derivation
+    x = sp.Symbol("x", real=True)
+    d = Derivation(model="t", title="t", conventions="", parameters=[], order_parameters=[])
+    assert "tables" not in d.content()
+    for bad in ([sp.Integral(sp.exp(-x**2), (x, -sp.oo, sp.oo))], [x], [sp.I], [1, 2]):
+        with pytest.raises(ValueError):
+            d.table("bad", ["a"], {"row": bad})
+    d.table("c", ["a", "b"], {"r1": [sp.sqrt(2), sp.Float("0.1", 30)], "r2": [0, sp.pi]})
+    raw = load_json(d.to_json())
+    (t,), = [raw["tables"]]
+    assert t["columns"] == ["a", "b"] and t["rows"]["r1"][0] == sp.sqrt(2)
+    assert t["rows"]["r2"][1] == sp.pi and t["rows"]["r1"][1] == sp.Float("0.1", 30)
+    assert "## Tables" in d.to_markdown()

@@ -46,8 +46,9 @@ _MUSTAR = Parameter(mustar, 0.0, None, default=0.0,
 # from), on a standard Gaussian pre-activation x: (s(x), mu0 = E s, mu1 = E x s, mustar =
 # (E s^2 - mu0^2 - mu1^2)^(1/2)), the coefficients in their literature closed forms (tanh: mu1 by
 # Stein's lemma, E x s(x) = E s'(x)). Read by the generic checks (theory/blocks/checks.py:
-# ``data_activations``), which recompute them by quadrature and Monte Carlo; the numerics'
-# table (numerics/common/activations.py) is tested against this one.
+# ``data_activations``), which recompute them by quadrature and Monte Carlo, and recorded by
+# ``activation_table`` as the derivation's table "activations", which codegen writes into the
+# generated module (``TABLES``) and the numerics read (numerics/common/activations.py).
 x_act = sp.Symbol("x", real=True)
 
 
@@ -64,6 +65,56 @@ def _activations():
         "tanh": (sp.tanh(x_act), sp.S(0), tanh1,
                  sp.sqrt(gauss_avg(sp.tanh(x_act)**2, x_act) - tanh1**2)),
     }
+
+
+ACTIVATION_COLUMNS = ("mu0", "mu1", "mustar")
+ACTIVATION_DPS = 30  # digits of the table's quadratures and of its check
+
+
+def activation_table(d, acts):
+    """Record ``acts`` ({name: (s(x), mu0, mu1, mustar)}) as step "activation coefficients" and
+    table "activations" (columns mu0, mu1, mustar). A closed form is stored as it is; a
+    coefficient with a Gaussian average left (tanh) is evaluated here by mpmath quadrature to
+    ``ACTIVATION_DPS`` digits and stored as a Float of that precision. Checked: (mu0, mu1,
+    mu0^2 + mu1^2 + mustar^2) against direct quadrature of (E s, E x s, E s^2) from s itself
+    (split at 0, where sign and relu have their kink), absolute error below 1e-25. The squared
+    form keeps the check at full precision where mustar = 0 (a square root of a rounding error
+    would read 1e-15)."""
+    import mpmath as mp
+
+    from ..evaluate import mp_function
+    rows, worst, closed = {}, mp.mpf(0), {}
+    with mp.workdps(ACTIVATION_DPS + 10):
+        for name, (s_, *coeffs) in acts.items():
+            vals = []
+            for col, c in zip(ACTIVATION_COLUMNS, coeffs):
+                closed[f"{col}_{name}"] = c
+                vals.append(sp.Float(mp_function(c, [])(), ACTIVATION_DPS)
+                            if c.has(sp.Integral) else c)
+            rows[name] = vals
+            f = mp_function(s_, [x_act])
+            with mp.workdps(ACTIVATION_DPS):
+                direct = [mp.quad(lambda x: mp.npdf(x) * x**k * f(x)**e, [-mp.inf, 0, mp.inf])
+                          for k, e in ((0, 1), (1, 1), (0, 2))]
+            m0, m1, ms = (mp_function(v, [])() for v in vals)
+            worst = max(worst, *(abs(a - b) for a, b in zip((m0, m1, m0**2 + m1**2 + ms**2),
+                                                            direct)))
+    d.step("activation coefficients",
+           "Gaussian-equivalence coefficients of the activations on x ~ N(0, 1): mu0 = E s, mu1 "
+           "= E x s (for tanh E s' = E (1 - tanh^2), Stein's lemma), mustar = (E s^2 - mu0^2 - "
+           "mu1^2)^(1/2); literature closed forms where they exist (sign, relu, erf, linear), "
+           f"tanh's two Gaussian averages by mpmath quadrature at {ACTIVATION_DPS} digits. "
+           "Recorded as the table 'activations', which the numerics read from the generated "
+           "module. Checked against direct quadrature of E s, E x s, E s^2 from s itself.",
+           [Check("numeric", worst < 1e-25, f"(mu0, mu1, mu0^2 + mu1^2 + mustar^2) of "
+                  f"{sorted(acts)} against quadrature of (E s, E x s, E s^2), "
+                  f"{ACTIVATION_DPS} digits", float(worst))],
+           **closed)
+    d.table("activations", ACTIVATION_COLUMNS, rows,
+            "Gaussian-equivalence coefficients (mu0, mu1, mustar) of each activation s on a "
+            "standard Gaussian pre-activation: mu0 = E s, mu1 = E x s, mustar^2 = E s^2 - mu0^2 "
+            "- mu1^2 (step 'activation coefficients').")
+    return rows
 
 
 class Isotropic(DataModel):
@@ -123,6 +174,11 @@ class Isotropic(DataModel):
         """{name: (s(x), mu0, mu1, mustar)} in ``x_act`` for the kernel's activations (the
         kernel form only; the linear learner has none)."""
         return _activations() if self.kernel else {}
+
+    def activation_table(self, d):
+        """Step "activation coefficients" and table "activations" of the kernel's activations
+        (module function ``activation_table``); the linear learner records none."""
+        return activation_table(d, self.activations()) if self.kernel else {}
 
 
 def explicit(expr):
@@ -341,6 +397,11 @@ class RandomFeatures(DataModel):
         """{name: (s(x), mu0, mu1, mustar)} in ``x_act``: the activations (mu1, mustar) come
         from."""
         return _activations()
+
+    def activation_table(self, d):
+        """Step "activation coefficients" and table "activations" (module function
+        ``activation_table``)."""
+        return activation_table(d, self.activations())
 
     def sample_features(self, rng, d, values):
         """F, p x d with p = round(psi d) (``values[psi]``) and i.i.d. N(0, 1/d) entries: the

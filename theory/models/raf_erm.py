@@ -77,6 +77,7 @@ def derive() -> Derivation:
     prior = data.prior()
     prior_term = prior.conjugate(d)
     data.kernel_features(d)
+    data.activation_table(d)  # the coefficients activation=... sets (mu1, mustar) to
     P_plus = labels.record_cavity(d, q, m, t, FOLD)
     W_EFF = data.time
 

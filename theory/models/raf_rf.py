@@ -75,6 +75,7 @@ def derive() -> Derivation:
     data = RandomFeatures(_PARAM_SYMS, _PRIOR_SAMPLES)
     labels, channel = RulesAndFacts(SignTeacher()), Moreau("square", data.time, data.time_text)
     data.equivalence(d)
+    data.activation_table(d)  # the coefficients activation=... sets (mu1, mustar) to
     Phi_prior = data.prior_term(d, Gaussian())
     P_plus = labels.record_cavity(d, q, m, t, FOLD)
     M, _, pieces = channel.envelope(d)

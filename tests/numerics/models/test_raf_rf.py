@@ -206,7 +206,7 @@ def test_m_and_q_measurements_are_exact_moments():
     rng = np.random.default_rng(2)
     F = rng.standard_normal((80, N))
     F /= np.linalg.norm(F, axis=1, keepdims=True)
-    mu0, mu1, _ = activation_coefficients("relu")
+    mu0, mu1, _ = activation_coefficients("relu", "raf_rf")
     a, _, _ = sim.fit(params, sim.features("relu", X, F, mu0), y)
     m = mu1 * a @ (F @ w_star) / math.sqrt(80 * N)
     C = sim.erm.exact_kernel("relu", F * math.sqrt(N), F * math.sqrt(N), N) - mu0**2

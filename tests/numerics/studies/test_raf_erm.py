@@ -72,7 +72,7 @@ def test_phase_classes_match_independent_solves():
     alphas, epss = [0.5, 3.0, 6.0], [0.05, 0.3]
     rec = S.phase(learner="kernel ridge relu", alphas=alphas, epss=epss, mem_threshold=thr,
                   gen_gap=gap)
-    _, mu1, mus = activation_coefficients("relu")
+    _, mu1, mus = activation_coefficients("relu", "raf_erm")
     classes = set()
     assert rec["params"]["alpha"] == alphas and rec["params"]["eps"] == epss
     for e, row in zip(epss, rec["grid"]):

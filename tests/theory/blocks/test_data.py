@@ -49,17 +49,34 @@ def test_isotropic_kernel():
 
 def test_activation_table_is_the_numerics_table():
     """The activations the generic checks verify (theory/blocks/data.py, checked by quadrature
-    and Monte Carlo in ``checks.data_activations``) are the ones the numerics use
-    (numerics/common/activations.py), to 1e-12."""
-    from memgenkit.numerics.common.activations import activation_coefficients
+    and Monte Carlo in ``checks.data_activations``) are the ones the numerics read (the table of
+    each generated module, numerics/common/activations.py): each entry the float64 nearest the
+    theory's coefficient at 30 digits, bit for bit."""
+    from memgenkit.numerics.common.activations import activation_table
     from memgenkit.theory.blocks.data import _activations
     from memgenkit.theory.evaluate import mp_function
     acts = _activations()
-    for name, (_, *coeffs) in acts.items():
-        with mp.workdps(20):
-            ours = [float(mp_function(c, [])()) for c in coeffs]
-        np.testing.assert_allclose(activation_coefficients(name), ours, rtol=0, atol=1e-12)
+    with mp.workdps(30):
+        ours = {name: tuple(float(mp_function(c, [])()) for c in coeffs)
+                for name, (_, *coeffs) in acts.items()}
+    for stem in ("raf_erm", "raf_rf"):
+        assert activation_table(stem) == ours
     assert set(acts) == {"linear", "sign", "relu", "erf", "tanh"}
+
+
+def test_activation_table_step_and_table():
+    """Both data models record the step and the table: closed forms kept exact, tanh (Gaussian
+    averages left) as a 30-digit Float; the linear learner records nothing."""
+    for data in (Isotropic(kernel=True), RandomFeatures()):
+        d = _d()
+        rows = data.activation_table(d)
+        assert [s.name for s in d.steps] == ["activation coefficients"]
+        (t,) = d.tables
+        assert t.columns == ["mu0", "mu1", "mustar"] and t.rows == rows
+        assert rows["sign"][1] == sp.sqrt(2 / sp.pi)
+        assert all(isinstance(v, sp.Float) and v._prec >= 99 for v in rows["tanh"][1:])
+    d = _d()
+    assert Isotropic().activation_table(d) == {} and not d.tables and not d.steps
 
 
 def test_random_features_hooks():

@@ -169,7 +169,7 @@ def test_activation_coefficients_against_mpmath():
             g = lambda h: mp.quad(lambda z: h(z) * mp.npdf(z), [-mp.inf, 0, mp.inf])  # noqa
             mu0, mu1 = g(f), g(lambda z: z * f(z))
             mus = mp.sqrt(g(lambda z: f(z) ** 2) - mu0**2 - mu1**2)
-        ours = activation_coefficients(name)
+        ours = activation_coefficients(name, "raf_erm")
         np.testing.assert_allclose(ours, [float(mu0), float(mu1), float(mus)], atol=1e-12)
 
 
@@ -213,7 +213,7 @@ def test_optimal_ridge_of_kernel_ridge_regression():
     ridge with ridge (lam + mustar^2)/mu1^2 (algebra of (K + lam I)^-1), so its eps_gen-optimal
     lam is mu1^2 lam_lin - mustar^2 with lam_lin = pi/(2 (1-eps)^2) - 1, at the same eps_gen."""
     from memgenkit.numerics.models.raf_erm import activation_coefficients
-    _, mu1, mus = activation_coefficients("relu")
+    _, mu1, mus = activation_coefficients("relu", "raf_erm")
     lin = api.optimize("raf-erm", dict(alpha=2.0, eps=0.3), minimize="eps_gen", over="lam")
     ker = api.optimize("raf-erm", dict(alpha=2.0, eps=0.3, activation="relu"),
                        minimize="eps_gen", over="lam")
