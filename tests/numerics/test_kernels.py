@@ -24,30 +24,11 @@ import pytest
 
 from memgenkit.numerics import kernels
 
-CODE = ("from memgenkit.numerics import api; r = api.solve('raf-gardner', alpha=1.0, eps=0.2); "
-        "print(r.order_params['q'])")
 SOLVE = [sys.executable, "-m", "memgenkit.numerics.cli", "solve", "raf-gardner",
          "--set", "alpha=1.5", "eps=0.3", "--json"]
 STEM = "raf_gardner"
 LOAD_LOG = ("from memgenkit.numerics import api; "
             "print(api.solve('raf-gardner', alpha=1.5, eps=0.3).order_params['q'])")
-
-
-def test_concurrent_cold_start_and_clear(tmp_path):
-    env = dict(os.environ, MEMGEN_CACHE_DIR=str(tmp_path / "cache"))
-    procs = [subprocess.Popen([sys.executable, "-c", CODE], env=env, stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True) for _ in range(3)]
-    outs = [p.communicate(timeout=600) for p in procs]
-    assert all(p.returncode == 0 for p in procs), [o[1] for o in outs]
-    values = {o[0].strip() for o in outs}
-    assert len(values) == 1  # identical results from every process
-    assert all(o[1] == "" for o in outs)  # a cold start is no damage: nothing reported
-    dirs = list((tmp_path / "cache").iterdir())
-    assert len(dirs) == 1 and (dirs[0] / "COMPILED").exists()
-    assert any((dirs[0] / "__pycache__").glob("*.nbi"))  # numba index files were written
-    p = subprocess.run([sys.executable, "-m", "memgenkit.numerics.cli", "cache", "clear"],
-                       env=env, capture_output=True, text=True)
-    assert p.returncode == 0 and not (tmp_path / "cache").exists()
 
 
 def test_cache_key_names_the_toolchain():
@@ -107,13 +88,45 @@ def _make_read_only(path: Path, request):
 
 
 @pytest.fixture(scope="module")
-def warm(tmp_path_factory):
-    """A cache filled by one cold start, and the q it gave: the reference for every check."""
-    tmp = tmp_path_factory.mktemp("warm")
-    p = _run(SOLVE, tmp / "cache", tmp)
-    q = _q(p)
-    assert p.stderr == ""
-    return tmp / "cache", q
+def cold_start(tmp_path_factory):
+    """Three processes started at once on one empty cache (one compiles under the entry's lock,
+    the others wait and load): their (returncode, stdout, stderr) and the cache they filled. The
+    one cold start of this module: ``warm`` is this cache."""
+    tmp = tmp_path_factory.mktemp("cold")
+    env = dict(os.environ, MEMGEN_CACHE_DIR=str(tmp / "cache"),
+               XDG_CACHE_HOME=str(tmp / "xdg"))
+    procs = [subprocess.Popen(SOLVE, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True) for _ in range(3)]
+    outs = [p.communicate(timeout=600) for p in procs]
+    outs = [(p.returncode, o, e) for p, (o, e) in zip(procs, outs)]
+    return tmp / "cache", outs
+
+
+def test_concurrent_cold_start_and_clear(cold_start, tmp_path):
+    cache, outs = cold_start
+    assert all(rc == 0 for rc, _, _ in outs), [e for _, _, e in outs]
+    values = {json.loads(o.splitlines()[-1])["order_params"]["q"] for _, o, _ in outs}
+    assert len(values) == 1  # identical results from every process
+    assert all(e == "" for _, _, e in outs)  # a cold start is no damage: nothing reported
+    dirs = list(cache.iterdir())
+    assert len(dirs) == 1 and (dirs[0] / "COMPILED").exists()
+    assert any((dirs[0] / "__pycache__").glob("*.nbi"))  # numba index files were written
+    # clearing: on a copy, which the other checks of this module do not share
+    copy = tmp_path / "cache"
+    shutil.copytree(cache, copy)
+    env = dict(os.environ, MEMGEN_CACHE_DIR=str(copy))
+    p = subprocess.run([sys.executable, "-m", "memgenkit.numerics.cli", "cache", "clear"],
+                       env=env, capture_output=True, text=True)
+    assert p.returncode == 0 and not copy.exists()
+
+
+@pytest.fixture(scope="module")
+def warm(cold_start):
+    """The cache filled by the cold start, and the q it gave: the reference for every check."""
+    cache, outs = cold_start
+    rc, out, err = outs[0]
+    assert rc == 0 and "Traceback" not in err and err == "", err
+    return cache, json.loads(out.splitlines()[-1])["order_params"]["q"]
 
 
 @pytest.fixture

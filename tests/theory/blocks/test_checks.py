@@ -55,8 +55,12 @@ def _assert_all(checks):
 
 # -- every block ------------------------------------------------------------------------------------
 # The sparse prior's moments (mpmath Gaussian averages of a kinked log Z, ~5 s a point): one
-# point in the fast suite, the check's default two under -m slow; same seed, same tolerance.
-FEWER = {("rademacher-bernoulli", "prior_moments"): {"points": 1}}
+# point of the student mode in the fast suite, the check's default (two points, both modes)
+# under -m slow; same seed, same tolerance. The teacher mode's moments (qhat, Rhat: four more
+# 20-digit quadratures) are still compared with sympy's dG_S/dsigma in the fast suite, at one
+# fixed point and the same tolerance 1e-15, by the prior's own derivation step (a failed check
+# raises DerivationError), which test_prior[rademacher-bernoulli-prior_pairing] runs.
+FEWER = {("rademacher-bernoulli", "prior_moments"): {"points": 1, "modes": [False]}}
 
 
 def _prior_cases():
@@ -226,11 +230,14 @@ def _kernel_cases():
 def test_model_kernels_match_mpmath(model, kernels, api):
     """Every kernel of every registered model, compiled vs mpmath at a random point of the
     declared domains, one point each (under -m slow: the costly kernels too, and 4 points at
-    25 digits for the others)."""
+    25 digits for the others). The mpmath reference at 15 digits here (half the quadrature
+    nodes of 20): against the 25-digit reference at the same points it is off by at most
+    2.3e-6 of the tolerance 1e-11 + 1e-9 |ref| (raf-gardner, raf-erm, ising-gardner, measured),
+    so the tolerance is the compiled kernels' alone."""
     d = _derivation(model)
     m = api.model(model)
     checks = C.model_kernels(d, m.call, m.inside, _rng("kernels", model, *kernels),
-                             kernels=kernels)
+                             kernels=kernels, dps=15)
     assert len(checks) == len(kernels)
     _assert_all(checks)
     skipped = [c.detail for c in checks if c.detail.split(": ", 1)[1].startswith("skipped")]
