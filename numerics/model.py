@@ -163,6 +163,19 @@ class SaddlePointModel:
         numerics.records.make_record / write_record."""
         raise self._lacks("verify")
 
+    def block_verify(self, sampler: str, params: dict, **kw) -> dict | None:
+        """For a model whose own sampler is its default verify and which offers the generic block
+        simulation as an alternative: ``sampler="blocks"`` runs that (numerics/simulation/blocks.py,
+        imported only here, so the solve path never loads it) and returns its result;
+        ``sampler="own"`` returns None (the caller runs its own); anything else is refused."""
+        if sampler == "blocks":
+            from .simulation.blocks import block_verified
+            return block_verified(self).verify(params, **kw)
+        if sampler != "own":
+            from .errors import InputError
+            raise InputError(f"sampler must be 'own' or 'blocks' (got {sampler!r})")
+        return None
+
     def precheck(self, params: dict) -> str | None:
         """Return a message if no saddle point exists at these parameters (e.g. UNSAT)."""
         return None

@@ -101,12 +101,10 @@ class RafBayes(SaddlePointModel):
         (tests/numerics/simulation/test_raf_block_paths.py)."""
         from ..errors import InputError
         from ..simulation import raf_bayes as sim
-        if sampler == "blocks":
-            from ..simulation.blocks import block_verified  # the solve path never imports it
-            return block_verified(self).verify(params, Ns=Ns, instances=instances, seed=seed,
-                                               out_dir=out_dir, quick=quick, progress=progress)
-        if sampler != "own":
-            raise InputError(f"sampler must be 'own' or 'blocks' (got {sampler!r})")
+        done = self.block_verify(sampler, params, Ns=Ns, instances=instances, seed=seed,
+                                 out_dir=out_dir, quick=quick, progress=progress)
+        if done is not None:
+            return done
         v = self.validate(params)
         Ns = list(Ns or (sim.QUICK_LADDER if quick else sim.DEFAULT_LADDER))
         instances = instances or (10 if quick else 20)

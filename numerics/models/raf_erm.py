@@ -353,12 +353,10 @@ class RafErm(GlmModel):
         other instance seeds, so the two agree in distribution, not in bytes
         (tests/numerics/simulation/test_raf_block_paths.py)."""
         from ..simulation import raf_erm as sim
-        if sampler == "blocks":
-            from ..simulation.blocks import block_verified  # the solve path never imports it
-            return block_verified(self).verify(params, Ns=Ns, instances=instances, seed=seed,
-                                               out_dir=out_dir, quick=quick, progress=progress)
-        if sampler != "own":
-            raise InputError(f"sampler must be 'own' or 'blocks' (got {sampler!r})")
+        done = self.block_verify(sampler, params, Ns=Ns, instances=instances, seed=seed,
+                                 out_dir=out_dir, quick=quick, progress=progress)
+        if done is not None:
+            return done
         v = self.validate(params)
         if exact_kernel is None:
             exact_kernel = v.get("activation") in sim.EXACT_KERNELS
